@@ -1,0 +1,49 @@
+package dev.latent.support;
+
+import dev.latent.support.limits.HttpLimitsProperties;
+import dev.latent.support.limits.RequestBodyLimitWebFilter;
+import dev.latent.support.problem.ProblemResolver;
+import dev.latent.support.problem.ProblemWebExceptionHandler;
+import dev.latent.support.requestid.RequestIdMdcAccessor;
+import dev.latent.support.requestid.RequestIdWebFilter;
+import dev.latent.support.requestid.RequestId;
+import io.micrometer.context.ContextRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import tools.jackson.databind.json.JsonMapper;
+
+/** What every Latent service gets by depending on service-support. */
+@AutoConfiguration
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+@EnableConfigurationProperties(HttpLimitsProperties.class)
+public class ServiceSupportAutoConfiguration {
+
+  static {
+    // The MDC follows the Reactor context (spring.reactor.context-propagation=auto is a default).
+    ContextRegistry registry = ContextRegistry.getInstance();
+    registry.removeThreadLocalAccessor(RequestId.KEY);
+    registry.registerThreadLocalAccessor(new RequestIdMdcAccessor());
+  }
+
+  @Bean
+  ProblemResolver problemResolver() {
+    return new ProblemResolver();
+  }
+
+  @Bean
+  ProblemWebExceptionHandler problemWebExceptionHandler(ProblemResolver resolver, JsonMapper json) {
+    return new ProblemWebExceptionHandler(resolver, json);
+  }
+
+  @Bean
+  RequestBodyLimitWebFilter requestBodyLimitWebFilter(HttpLimitsProperties limits) {
+    return new RequestBodyLimitWebFilter(limits);
+  }
+
+  @Bean
+  RequestIdWebFilter requestIdWebFilter() {
+    return new RequestIdWebFilter();
+  }
+}
