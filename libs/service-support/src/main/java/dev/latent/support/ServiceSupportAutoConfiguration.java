@@ -1,14 +1,15 @@
 package dev.latent.support;
 
-import dev.latent.support.limits.HttpLimitsProperties;
 import dev.latent.support.limits.RequestBodyLimitWebFilter;
 import dev.latent.support.problem.ProblemResolver;
 import dev.latent.support.problem.ProblemWebExceptionHandler;
 import dev.latent.support.requestid.RequestIdMdcAccessor;
 import dev.latent.support.requestid.RequestIdWebFilter;
+import dev.latent.support.requestid.AccessLogWebFilter;
 import dev.latent.support.requestid.RequestId;
 import io.micrometer.context.ContextRegistry;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -17,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
 /** What every Latent service gets by depending on service-support. */
 @AutoConfiguration
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
-@EnableConfigurationProperties(HttpLimitsProperties.class)
+@EnableConfigurationProperties(HttpProperties.class)
 public class ServiceSupportAutoConfiguration {
 
   static {
@@ -38,12 +39,18 @@ public class ServiceSupportAutoConfiguration {
   }
 
   @Bean
-  RequestBodyLimitWebFilter requestBodyLimitWebFilter(HttpLimitsProperties limits) {
-    return new RequestBodyLimitWebFilter(limits);
+  RequestBodyLimitWebFilter requestBodyLimitWebFilter(HttpProperties limits) {
+    return new RequestBodyLimitWebFilter(limits.maxRequestBody().toBytes());
   }
 
   @Bean
   RequestIdWebFilter requestIdWebFilter() {
     return new RequestIdWebFilter();
+  }
+
+  @Bean
+  @ConditionalOnBooleanProperty(name = "latent.http.access-log", matchIfMissing = true)
+  AccessLogWebFilter accessLogWebFilter() {
+    return new AccessLogWebFilter();
   }
 }

@@ -21,8 +21,8 @@ public final class RequestBodyLimitWebFilter implements WebFilter, Ordered {
 
   private final long maxBytes;
 
-  public RequestBodyLimitWebFilter(HttpLimitsProperties properties) {
-    this.maxBytes = properties.maxRequestBody().toBytes();
+  public RequestBodyLimitWebFilter(long maxBytes) {
+    this.maxBytes = maxBytes;
   }
 
   @Override

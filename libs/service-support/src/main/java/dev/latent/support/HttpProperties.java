@@ -1,18 +1,20 @@
-package dev.latent.support.limits;
+package dev.latent.support;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 
 /**
- * {@code latent.http.*}: limits shared by all services.
+ * {@code latent.http.*}: HTTP behaviour shared by all services.
  *
  * @param maxRequestBody largest request body accepted; larger ones get 413 problem+json
+ * @param accessLog whether each request is logged (method, path, status, duration, request id)
  */
 @ConfigurationProperties("latent.http")
-public record HttpLimitsProperties(@DefaultValue("16MB") DataSize maxRequestBody) {
+public record HttpProperties(
+    @DefaultValue("16MB") DataSize maxRequestBody, @DefaultValue("true") boolean accessLog) {
 
-  public HttpLimitsProperties {
+  public HttpProperties {
     if (maxRequestBody.toBytes() <= 0) {
       throw new IllegalArgumentException("latent.http.max-request-body must be positive");
     }

@@ -1,0 +1,5 @@
+/** The gateway: routes, keys, limits, metering and billing in front of every service. */
+@NullMarked
+package dev.latent.gateway;
+
+import org.jspecify.annotations.NullMarked;
