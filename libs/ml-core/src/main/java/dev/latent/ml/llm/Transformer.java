@@ -1,0 +1,293 @@
+package dev.latent.ml.llm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import dev.latent.ml.llm.block.DecoderLayer;
+import dev.latent.ml.llm.block.RmsNorm;
+import dev.latent.ml.llm.block.Rope;
+import dev.latent.ml.llm.block.Step;
+import dev.latent.ml.llm.block.Weights;
+import dev.latent.ml.llm.block.Weights.Init;
+import dev.latent.ml.llm.cache.KvSequence;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.io.Checkpoint;
+import dev.latent.ml.llm.io.CheckpointException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only transformer (Llama, Qwen2, Mistral, DeepSeek-V2) on DJL's PyTorch engine: one
+ * definition for serving and training.
+ *
+ * <ul>
+ *   <li>Create: {@link #random} (seeded), {@link #load} (HF directory), {@link #save}.
+ *   <li>Serve: {@link #newKvCache}, then {@link #prefill} a sequence and {@link #decode} a batch of
+ *       sequences one token each; both return float32 logits and leave no NDArrays behind.
+ *   <li>Train: {@link #forward} under a {@code GradientCollector}; {@link #parameters} can be set
+ *       to require gradients.
+ * </ul>
+ *
+ * <p>Not thread-safe for concurrent steps: drive it from one engine thread (several models or
+ * sequences may share that thread).
+ */
+public final class Transformer implements AutoCloseable {
+
+  private final TransformerConfig config;
+  private final ModelOptions options;
+  private final NDManager manager;
+  private final Weights weights;
+  private final Rope rope;
+  private final NDArray embed; // [V, dim]
+  private final RmsNorm norm;
+  private final NDArray lmHead; // [V, dim], the embedding when tied
+  private final List<DecoderLayer> layers = new ArrayList<>();
+
+  private Transformer(TransformerConfig config, ModelOptions options, Weights.Source source) {
+    this.config = config;
+    this.options = options;
+    this.manager = NDManager.newBaseManager(options.device(), "PyTorch");
+    try {
+      weights = new Weights(manager, options.dtype(), source);
+      rope = new Rope(config);
+      Shape vocabByDim = new Shape(config.vocabSize(), config.hiddenSize());
+      embed = weights.single("model.embed_tokens.weight", vocabByDim, Init.MATRIX);
+      for (int l = 0; l < config.numLayers(); l++) {
+        layers.add(new DecoderLayer(config, l, weights, rope, options.absorbedMla()));
+      }
+      norm = new RmsNorm(weights.single("model.norm.weight", new Shape(config.hiddenSize()), Init.NORM),
+          config.rmsNormEps());
+      lmHead = config.tieWordEmbeddings() ? embed : weights.single("lm_head.weight", vocabByDim, Init.MATRIX);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  /** A model with seeded random weights (same seed, same weights, on any device). */
+  public static Transformer random(TransformerConfig config, long seed, ModelOptions options) {
+    return new Transformer(config, options, new RandomWeights(seed));
+  }
+
+  /**
+   * Loads an HF directory ({@code config.json} + {@code model.safetensors} or sharded with
+   * {@code model.safetensors.index.json}); weights are converted to {@code options.dtype()}.
+   *
+   * @throws InvalidConfigException for an unsupported or inconsistent config.json
+   * @throws CheckpointException for missing, truncated, corrupt or mis-shaped tensors
+   */
+  public static Transformer load(Path dir, ModelOptions options) {
+    TransformerConfig config = HfConfig.read(dir);
+    try (Checkpoint checkpoint = Checkpoint.open(dir)) {
+      return new Transformer(config, options, (name, shape, init, m, dtype) -> {
+        if (!checkpoint.names().contains(name)) {
+          throw new CheckpointException(dir + ": checkpoint lacks tensor " + name);
+        }
+        Shape actual = checkpoint.entry(name).shape();
+        if (!actual.equals(shape)) {
+          throw new CheckpointException(dir + ": tensor " + name + " has shape " + actual
+              + " but config.json implies " + shape);
+        }
+        return checkpoint.load(name, m, dtype);
+      });
+    }
+  }
+
+  /** Saves config.json and model.safetensors (HF names) in the model's dtype. */
+  public void save(Path dir) {
+    save(dir, Long.MAX_VALUE);
+  }
+
+  /** Saves as HF shards of at most {@code maxShardBytes} each, plus the index when sharded. */
+  public void save(Path dir, long maxShardBytes) {
+    HfConfig.write(config, dir);
+    try (NDManager scratch = manager.newSubManager()) {
+      Map<String, NDArray> tensors = new LinkedHashMap<>();
+      for (String name : weights.hfSlots().keySet()) {
+        tensors.put(name, weights.hfTensor(name, scratch));
+      }
+      Checkpoint.write(dir, tensors, maxShardBytes);
+    }
+  }
+
+  public TransformerConfig config() {
+    return config;
+  }
+
+  public ModelOptions options() {
+    return options;
+  }
+
+  /** Parameters by name (fused q|k|v and gate|up under {@code *qkv_proj}, {@code *gate_up_proj}). */
+  public Map<String, NDArray> parameters() {
+    return weights.parameters();
+  }
+
+  /** Bytes of all parameters (what a batch-1 decode step reads, bar the embedding rows). */
+  public long parameterBytes() {
+    return weights.parameters().values().stream()
+        .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum();
+  }
+
+  /** A paged KV cache for this model on its device, in its dtype. */
+  public PagedKvCache newKvCache(int numBlocks, int blockSize) {
+    return new PagedKvCache(config, numBlocks, blockSize, options.dtype(), options.device());
+  }
+
+  /**
+   * Full causal forward without a cache, for training and for checking the cache: token ids
+   * {@code [B, T]} to logits {@code [B, T, V]}. Every array it makes is attached to the ids'
+   * manager, so the caller's scope (and a {@code GradientCollector}) sees them all.
+   */
+  public NDArray forward(NDArray tokenIds) {
+    NDManager m = tokenIds.getManager();
+    int b = (int) tokenIds.getShape().get(0);
+    int t = (int) tokenIds.getShape().get(1);
+    int[] positions = new int[b * t];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = i % t;
+    }
+    float[] mask = new float[t * t];
+    for (int q = 0; q < t; q++) {
+      for (int k = 0; k < t; k++) {
+        mask[q * t + k] = visible(q, k) ? 0f : Float.NEGATIVE_INFINITY;
+      }
+    }
+    NDList cosSin = rope.cosSin(m, positions, options.dtype());
+    Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
+        m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), null, null, null);
+    NDArray x = embed.get(m, new NDIndex("{}", tokenIds.reshape(-1).toType(DataType.INT64, false)));
+    for (DecoderLayer layer : layers) {
+      x = layer.forward(x, step);
+    }
+    return Linear.linear(norm.apply(x), lmHead).singletonOrThrow().reshape(b, t, config.vocabSize());
+  }
+
+  /**
+   * Appends {@code tokens} to {@code seq} (a new prompt, or the rest of one after a cached prefix)
+   * and returns the float32 logits of the last one.
+   *
+   * @throws dev.latent.ml.llm.cache.KvCacheFullException when the cache has too few free blocks
+   */
+  public float[] prefill(KvSequence seq, int[] tokens) {
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("prefill needs at least one token");
+    }
+    return step(List.of(seq), tokens, tokens.length)[0];
+  }
+
+  /**
+   * One decode step: {@code tokens[i]} is appended to {@code seqs.get(i)} (each at its own
+   * position) and the float32 logits {@code [B][V]} of the next token are returned. Projections
+   * and MLPs run batched; attention reads each sequence's blocks.
+   */
+  public float[][] decode(List<KvSequence> seqs, int[] tokens) {
+    if (seqs.size() != tokens.length || seqs.isEmpty()) {
+      throw new IllegalArgumentException("decode needs one token per sequence, got " + tokens.length
+          + " tokens for " + seqs.size() + " sequences");
+    }
+    return step(seqs, tokens, 1);
+  }
+
+  private float[][] step(List<KvSequence> seqs, int[] tokens, int t) {
+    int b = seqs.size();
+    PagedKvCache cache = seqs.getFirst().cache();
+    if (new HashSet<>(seqs).size() != b) {
+      throw new IllegalArgumentException("a sequence appears twice in one step");
+    }
+    for (int token : tokens) {
+      if (token < 0 || token >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + config.vocabSize());
+      }
+    }
+    int len = 0;
+    for (KvSequence seq : seqs) {
+      if (seq.cache() != cache) {
+        throw new IllegalArgumentException("all sequences of a step must share one cache");
+      }
+      if (seq.length() + t > config.maxPositions()) {
+        throw new IllegalArgumentException("sequence would exceed max_position_embeddings ("
+            + config.maxPositions() + ")");
+      }
+      len = Math.max(len, seq.length() + t);
+    }
+    for (KvSequence seq : seqs) {
+      cache.reserve(seq, seq.length() + t);
+    }
+    float[][] logits;
+    try (NDManager m = manager.newSubManager()) {
+      logits = runCached(m, seqs, tokens, t, len, cache);
+    }
+    seqs.forEach(s -> s.advance(t));
+    return logits;
+  }
+
+  private float[][] runCached(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
+      PagedKvCache cache) {
+    int b = seqs.size();
+    int[] positions = new int[b * t];
+    long[] write = new long[b * t];
+    long[] read = new long[b * len];
+    float[] mask = new float[b * t * len];
+    for (int s = 0; s < b; s++) {
+      KvSequence seq = seqs.get(s);
+      int start = seq.length();
+      for (int i = 0; i < t; i++) {
+        positions[s * t + i] = start + i;
+        write[s * t + i] = seq.slot(start + i);
+        for (int k = 0; k < len; k++) {
+          mask[(s * t + i) * len + k] = visible(start + i, k) ? 0f : Float.NEGATIVE_INFINITY;
+        }
+      }
+      for (int k = 0; k < start + t; k++) {
+        read[s * len + k] = seq.slot(k); // past start + t: slot 0, masked out above
+      }
+    }
+    NDList cosSin = rope.cosSin(m, positions, options.dtype());
+    Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
+        m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false), cache,
+        m.create(write), m.create(read, new Shape(b, len)));
+    long[] ids = new long[tokens.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = tokens[i];
+    }
+    NDArray x = embed.get(m, new NDIndex("{}", m.create(ids))); // [B*T, dim]
+    for (DecoderLayer layer : layers) {
+      x = layer.forward(x, step);
+    }
+    if (t > 1) {
+      x = x.reshape(b, t, config.hiddenSize()).get(new NDIndex(":, -1, :")); // last token of each
+    }
+    float[] flat = Linear.linear(norm.apply(x), lmHead).singletonOrThrow()
+        .toType(DataType.FLOAT32, false).toFloatArray();
+    int v = config.vocabSize();
+    float[][] out = new float[b][v];
+    for (int s = 0; s < b; s++) {
+      System.arraycopy(flat, s * v, out[s], 0, v);
+    }
+    return out;
+  }
+
+  /** Causal, and within Mistral's sliding window when the config has one. */
+  private boolean visible(int query, int key) {
+    Integer window = config.slidingWindow();
+    return key <= query && (window == null || query - key < window);
+  }
+
+  private static NDArray ropeShape(NDArray table, int b, int t) {
+    return table.reshape(b, t, 1, table.getShape().get(1)); // [B, T, 1, dim/2]
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,34 @@
+package dev.latent.ml.llm.block;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import dev.latent.ml.llm.block.Weights.Init;
+import dev.latent.ml.llm.block.Weights.Part;
+
+/** SwiGLU MLP: {@code down(silu(gate(x)) * up(x))}, with gate and up fused into one matrix. */
+public final class FeedForward {
+
+  private final NDArray gateUp; // [2*hidden, dim]
+  private final NDArray down; // [dim, hidden]
+  private final long hidden;
+
+  /** {@code prefix} like {@code model.layers.3.mlp.} or {@code model.layers.3.mlp.experts.7.}. */
+  public FeedForward(Weights w, String prefix, int dim, int hidden) {
+    this.hidden = hidden;
+    gateUp = w.fused(prefix + "gate_up_proj.weight", dim, Init.MATRIX,
+        new Part(prefix + "gate_proj.weight", hidden), new Part(prefix + "up_proj.weight", hidden));
+    down = w.single(prefix + "down_proj.weight", new Shape(dim, hidden), Init.MATRIX);
+  }
+
+  /** {@code x [N, dim]} to {@code [N, dim]}. */
+  public NDArray forward(NDArray x) {
+    NDArray gu = Linear.linear(x, gateUp).singletonOrThrow(); // [N, 2*hidden]
+    NDArray gate = gu.get(new NDIndex(":, :" + hidden));
+    NDArray up = gu.get(new NDIndex(":, " + hidden + ":"));
+    NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up); // silu(gate) * up
+    return Linear.linear(act, down).singletonOrThrow();
+  }
+}

@@ -1,0 +1,88 @@
+package dev.latent.ml.llm.block;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.llm.block.Weights.Init;
+import dev.latent.ml.llm.block.Weights.Part;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Multi-head attention with {@code numKvHeads} key/value heads shared by groups of
+ * {@code numHeads / numKvHeads} query heads: MHA when equal, MQA when 1, GQA in between.
+ * q, k and v come from one fused projection; RoPE rotates q and k in one op.
+ */
+public final class GroupedQueryAttention implements Attention {
+
+  private final int layer;
+  private final int heads;
+  private final int kvHeads;
+  private final int headDim;
+  private final float scale;
+  private final Rope rope;
+  private final NDArray qkv; // [(H + 2*Hkv) * hd, dim]
+  private final @Nullable NDArray qkvBias;
+  private final NDArray out; // [dim, H * hd]
+
+  public GroupedQueryAttention(TransformerConfig c, int layer, Weights w, Rope rope) {
+    this.layer = layer;
+    this.heads = c.numHeads();
+    this.kvHeads = c.numKvHeads();
+    this.headDim = c.headDim();
+    this.scale = (float) (1.0 / Math.sqrt(headDim));
+    this.rope = rope;
+    String p = "model.layers." + layer + ".self_attn.";
+    qkv = w.fused(p + "qkv_proj.weight", c.hiddenSize(), Init.MATRIX,
+        new Part(p + "q_proj.weight", (long) heads * headDim),
+        new Part(p + "k_proj.weight", (long) kvHeads * headDim),
+        new Part(p + "v_proj.weight", (long) kvHeads * headDim));
+    qkvBias = !c.attentionBias() ? null : w.fused(p + "qkv_proj.bias", -1, Init.BIAS,
+        new Part(p + "q_proj.bias", (long) heads * headDim),
+        new Part(p + "k_proj.bias", (long) kvHeads * headDim),
+        new Part(p + "v_proj.bias", (long) kvHeads * headDim));
+    out = w.single(p + "o_proj.weight", new Shape(c.hiddenSize(), (long) heads * headDim), Init.MATRIX);
+  }
+
+  @Override
+  public NDArray forward(NDArray x, Step s) {
+    int b = s.batch();
+    int t = s.tokens();
+    int groups = heads / kvHeads;
+    NDArray proj = qkvBias == null ? Linear.linear(x, qkv).singletonOrThrow()
+        : Linear.linear(x, qkv, qkvBias).singletonOrThrow();
+    proj = proj.reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, H + 2Hkv, hd]
+    NDArray qk = rope.apply(proj.get(new NDIndex(":, :, :" + (heads + kvHeads))), s.cos(), s.sin());
+    NDArray q = qk.get(new NDIndex(":, :, :" + heads)); // [B, T, H, hd]
+    NDArray k = qk.get(new NDIndex(":, :, " + heads + ":")); // [B, T, Hkv, hd]
+    NDArray v = proj.get(new NDIndex(":, :, " + (heads + kvHeads) + ":")); // [B, T, Hkv, hd]
+    PagedKvCache cache = s.cache();
+    if (cache != null) {
+      cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
+          v.reshape(s.rows(), kvHeads, headDim));
+      k = cache.keys(layer).get(s.manager(), new NDIndex("{}", s.readSlots())); // [B, L, Hkv, hd]
+      v = cache.values(layer).get(s.manager(), new NDIndex("{}", s.readSlots()));
+    }
+    long len = k.getShape().get(1);
+    // query heads grouped under their kv head: [B, Hkv, g*T, hd]
+    NDArray qg = q.mul(scale).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+    NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1)) // [B, Hkv, g*T, L]
+        .reshape(b, kvHeads, groups, t, len)
+        .add(s.mask().expandDims(1)); // mask [B, 1, 1, T, L]
+    NDArray probs = softmax(scores).reshape(b, kvHeads, (long) groups * t, len);
+    NDArray ctx = probs.matMul(v.transpose(0, 2, 1, 3)) // [B, Hkv, g*T, hd]
+        .reshape(b, heads, t, headDim)
+        .transpose(0, 2, 1, 3)
+        .reshape(s.rows(), (long) heads * headDim);
+    return Linear.linear(ctx, out).singletonOrThrow();
+  }
+
+  /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */
+  static NDArray softmax(NDArray scores) {
+    DataType type = scores.getDataType();
+    return scores.toType(DataType.FLOAT32, false).softmax(-1).toType(type, false);
+  }
+}

@@ -1,0 +1,27 @@
+package dev.latent.ml.llm.block;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What one forward pass over {@code batch} sequences of {@code tokens} new tokens each needs
+ * besides the hidden states. Without a cache (training, full recomputation) keys are the new
+ * tokens themselves; with one, new K/V go to {@code writeSlots} and attention reads
+ * {@code readSlots}.
+ *
+ * @param manager the step's scope: every intermediate array is attached to it
+ * @param cos rotary table {@code [B, T, 1, ropeDim/2]}
+ * @param sin rotary table {@code [B, T, 1, ropeDim/2]}
+ * @param mask additive attention mask {@code [B, 1, T, L]} (0 or -inf)
+ * @param writeSlots cache slots for the new tokens {@code [B*T]}
+ * @param readSlots cache slots each sequence attends to {@code [B, L]} (padding masked)
+ */
+public record Step(NDManager manager, int batch, int tokens, NDArray cos, NDArray sin, NDArray mask,
+    @Nullable PagedKvCache cache, @Nullable NDArray writeSlots, @Nullable NDArray readSlots) {
+
+  public int rows() {
+    return batch * tokens;
+  }
+}
