@@ -131,6 +131,24 @@ public final class Transformer implements AutoCloseable {
     return weights.parameters();
   }
 
+  /**
+   * The HF tensor {@code hfName} as stored in this model (a row view of a fused parameter, or the
+   * parameter itself): read it, do not close it. For adapters, exports and tests.
+   */
+  public NDArray tensor(String hfName, NDManager into) {
+    return weights.hfTensor(hfName, into);
+  }
+
+  /** HF tensor names of this model, in checkpoint order. */
+  public java.util.Set<String> tensorNames() {
+    return weights.hfSlots().keySet();
+  }
+
+  /** Live arrays this model owns (weights and derived views); constant between requests. */
+  public int liveArrays() {
+    return manager.getManagedArrays().size();
+  }
+
   /** Bytes of all parameters (what a batch-1 decode step reads, bar the embedding rows). */
   public long parameterBytes() {
     return weights.parameters().values().stream()

@@ -145,6 +145,11 @@ public final class PagedKvCache implements AutoCloseable {
     return latent[layer];
   }
 
+  /** Live arrays the cache owns (its pools); constant between requests. */
+  public int liveArrays() {
+    return manager.getManagedArrays().size();
+  }
+
   private void own(KvSequence seq) {
     if (seq.cache() != this) {
       throw new IllegalArgumentException("sequence belongs to another cache");

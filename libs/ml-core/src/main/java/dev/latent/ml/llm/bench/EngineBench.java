@@ -1,0 +1,217 @@
+package dev.latent.ml.llm.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.latent.ml.Engines;
+import dev.latent.ml.llm.ModelOptions;
+import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.llm.TransformerConfig.Mla;
+import dev.latent.ml.llm.cache.KvSequence;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code decode} and {@code prefill} benchmarks on random weights of the shapes the issue names.
+ * Each run measures this machine's memory read bandwidth with the same engine and threads, and
+ * prints one JSON line. Figures, not assertions: the machines are shared and noisy.
+ */
+public final class EngineBench {
+
+  private EngineBench() {}
+
+  public static void main(String[] args) {
+    Map<String, String> o = options(args);
+    String mode = o.getOrDefault("mode", "decode");
+    String threads = o.getOrDefault("threads", "1");
+    // must be set before the engine starts
+    System.setProperty("ai.djl.pytorch.num_threads", threads);
+    System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    String shape = o.getOrDefault("shape", "110m");
+    String attention = o.getOrDefault("attention", "mha");
+    DataType dtype = ModelOptions.parseDtype(o.getOrDefault("dtype", "f32"));
+    int batch = Integer.parseInt(o.getOrDefault("batch", "1"));
+    int tokens = Integer.parseInt(o.getOrDefault("tokens", "64"));
+    int prompt = Integer.parseInt(o.getOrDefault("prompt", mode.equals("prefill") ? "512" : "16"));
+    TransformerConfig config = config(shape, attention);
+    ModelOptions options = new ModelOptions(Engines.device(o.getOrDefault("device", "auto")), dtype, true);
+
+    double bandwidth = MemoryBandwidth.measure(options.device());
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("bench", mode);
+    out.put("shape", shape);
+    out.put("attention", attention);
+    out.put("dtype", o.getOrDefault("dtype", "f32"));
+    out.put("device", options.device().toString());
+    out.put("threads", Integer.parseInt(threads));
+    try (Transformer model = Transformer.random(config, 1, options)) {
+      long weightBytes = model.parameterBytes()
+          - (config.tieWordEmbeddings() ? 0 : (long) config.vocabSize() * config.hiddenSize() * dtype.getNumOfBytes());
+      SplittableRandom random = new SplittableRandom(42);
+      if (mode.equals("prefill")) {
+        out.put("prompt", prompt);
+        double seconds = prefill(model, random, prompt);
+        out.put("tok_per_s", round(prompt / seconds));
+        out.put("ms_per_prompt", round(seconds * 1000));
+      } else {
+        out.put("batch", batch);
+        out.put("tokens", tokens);
+        double seconds = decode(model, random, batch, prompt, tokens);
+        double gbPerS = weightBytes * (double) tokens / seconds / 1e9;
+        out.put("tok_per_s", round(batch * tokens / seconds));
+        out.put("ms_per_token", round(seconds * 1000 / tokens));
+        out.put("weight_bytes", weightBytes);
+        out.put("gb_per_s", round(gbPerS));
+        out.put("bandwidth_gb_per_s", round(bandwidth));
+        out.put("fraction_of_bandwidth", round(gbPerS / bandwidth));
+      }
+      out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, dtype));
+      out.put("params", model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
+    }
+    System.out.println(json(out));
+  }
+
+  static TransformerConfig config(String shape, String attention) {
+    TransformerConfig base = switch (shape) {
+      case "15m" -> TransformerConfig.llama(288, 6, 6, 6, 768, 32000);
+      case "110m" -> TransformerConfig.llama(768, 12, 12, 12, 2048, 32000);
+      default -> throw new IllegalArgumentException("--shape must be 15m or 110m, got " + shape);
+    };
+    int heads = base.numHeads();
+    int headDim = base.headDim();
+    return switch (attention) {
+      case "mha" -> base;
+      case "gqa" -> TransformerConfig.llama(base.hiddenSize(), base.numLayers(), heads,
+          heads % 4 == 0 ? heads / 4 : heads / 3, base.intermediateSize(), base.vocabSize());
+      case "mqa" -> TransformerConfig.llama(base.hiddenSize(), base.numLayers(), heads, 1,
+          base.intermediateSize(), base.vocabSize());
+      // DeepSeek-V2 proportions: r = 4 * headDim, rope half a head
+      case "mla" -> base.withMla(new Mla(0, 4 * headDim, headDim, headDim / 2, headDim), null);
+      default -> throw new IllegalArgumentException("--attention must be mha, gqa, mqa or mla, got " + attention);
+    };
+  }
+
+  private static double decode(Transformer model, SplittableRandom random, int batch, int prompt, int tokens) {
+    int warmup = 4;
+    int perSeq = prompt + warmup + tokens + 1;
+    int blockSize = 16;
+    try (PagedKvCache cache = model.newKvCache(batch * ((perSeq + blockSize - 1) / blockSize), blockSize)) {
+      List<KvSequence> seqs = new ArrayList<>();
+      int[] next = new int[batch];
+      for (int b = 0; b < batch; b++) {
+        KvSequence s = cache.newSequence();
+        seqs.add(s);
+        next[b] = argmax(model.prefill(s, randomTokens(random, prompt, model.config().vocabSize())));
+      }
+      for (int i = 0; i < warmup; i++) {
+        next = argmaxRows(model.decode(seqs, next));
+      }
+      long start = System.nanoTime();
+      for (int i = 0; i < tokens; i++) {
+        next = argmaxRows(model.decode(seqs, next));
+      }
+      return (System.nanoTime() - start) / 1e9;
+    }
+  }
+
+  private static double prefill(Transformer model, SplittableRandom random, int prompt) {
+    int blockSize = 16;
+    double best = Double.MAX_VALUE;
+    try (PagedKvCache cache = model.newKvCache((prompt + blockSize - 1) / blockSize, blockSize)) {
+      for (int run = 0; run < 3; run++) {
+        KvSequence s = cache.newSequence();
+        int[] ids = randomTokens(random, prompt, model.config().vocabSize());
+        long start = System.nanoTime();
+        model.prefill(s, ids);
+        best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        cache.release(s);
+      }
+    }
+    return best;
+  }
+
+  private static int[] randomTokens(SplittableRandom random, int n, int vocab) {
+    int[] ids = new int[n];
+    for (int i = 0; i < n; i++) {
+      ids[i] = random.nextInt(vocab);
+    }
+    return ids;
+  }
+
+  private static int[] argmaxRows(float[][] logits) {
+    int[] out = new int[logits.length];
+    for (int i = 0; i < logits.length; i++) {
+      out[i] = argmax(logits[i]);
+    }
+    return out;
+  }
+
+  private static int argmax(float[] row) {
+    int best = 0;
+    for (int i = 1; i < row.length; i++) {
+      if (row[i] > row[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> o = new HashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      if (!args[i].startsWith("--") || i + 1 >= args.length) {
+        throw new IllegalArgumentException("expected --name value pairs, got " + args[i]);
+      }
+      o.put(args[i].substring(2), args[++i]);
+    }
+    return o;
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  private static String json(Map<String, Object> fields) {
+    StringBuilder sb = new StringBuilder("{");
+    fields.forEach((k, v) -> {
+      if (sb.length() > 1) {
+        sb.append(", ");
+      }
+      sb.append('"').append(k).append("\": ");
+      sb.append(v instanceof String s ? "\"" + s + "\"" : String.format(Locale.ROOT, "%s", v));
+    });
+    return sb.append('}').toString();
+  }
+
+  /** Read bandwidth of this machine, measured by the engine itself (sum over a 512 MiB array). */
+  static final class MemoryBandwidth {
+
+    private MemoryBandwidth() {}
+
+    static double measure(ai.djl.Device device) {
+      long floats = 128L << 20;
+      try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+        NDArray big = m.ones(new Shape(floats), DataType.FLOAT32);
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < 6; i++) {
+          try (NDManager step = m.newSubManager()) {
+            long start = System.nanoTime();
+            NDArray sum = big.sum();
+            sum.attach(step);
+            sum.getFloat(); // forces completion on asynchronous devices
+            best = Math.min(best, (System.nanoTime() - start) / 1e9);
+          }
+        }
+        return floats * 4 / best / 1e9;
+      }
+    }
+  }
+}
