@@ -94,9 +94,15 @@ public final class HfConfig {
 
   /** Writes {@code dir/config.json} in HF naming, so HF tooling can read what we save. */
   public static void write(TransformerConfig c, Path dir) {
+    write(c, dir, "float32");
+  }
+
+  /** Writes {@code dir/config.json} with {@code torch_dtype} naming the dtype of the saved weights. */
+  public static void write(TransformerConfig c, Path dir, String torchDtype) {
     try {
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve("config.json"), toJson(c));
+      Files.writeString(dir.resolve("config.json"), toJson(c).replace("\"torch_dtype\": \"float32\"",
+          "\"torch_dtype\": \"" + torchDtype + "\""));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write config.json to " + dir, e);
     }

@@ -6,16 +6,22 @@ import dev.latent.ml.Engines;
 import java.util.Locale;
 
 /**
- * How a model is materialised: where ({@link Engines#device}), in which weight dtype (F32 or
- * BF16; checkpoints in F16/BF16/F32 are converted on load) and which MLA path runs.
+ * How a model is materialised: where ({@link Engines#device}), in which weight dtype and which
+ * MLA path runs. Weights are F32 or F16; BF16 checkpoints load (converted in Java), but BF16
+ * compute is refused: DJL 0.36's PyTorch JNI aborts the whole JVM on any bfloat16 tensor
+ * (creation, cast or read), which a server must never risk.
  *
  * @param absorbedMla MLA with W_UK/W_UV absorbed (decode-friendly) instead of decompressing K/V
  */
 public record ModelOptions(Device device, DataType dtype, boolean absorbedMla) {
 
   public ModelOptions {
-    if (dtype != DataType.FLOAT32 && dtype != DataType.BFLOAT16 && dtype != DataType.FLOAT16) {
-      throw new IllegalArgumentException("model dtype must be float32, bfloat16 or float16, got " + dtype);
+    if (dtype == DataType.BFLOAT16) {
+      throw new IllegalArgumentException("bf16 weights are not supported: DJL 0.36's PyTorch JNI aborts"
+          + " the JVM on bfloat16 tensors; use f32 or f16 (bf16 checkpoints load into either)");
+    }
+    if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+      throw new IllegalArgumentException("model dtype must be f32 or f16, got " + dtype);
     }
   }
 
@@ -24,7 +30,7 @@ public record ModelOptions(Device device, DataType dtype, boolean absorbedMla) {
     return new ModelOptions(Device.cpu(), DataType.FLOAT32, true);
   }
 
-  /** From settings as a service would carry them: device {@code cpu|gpu|auto}, dtype {@code f32|bf16|f16}. */
+  /** From settings as a service would carry them: device {@code cpu|gpu|auto}, dtype {@code f32|f16}. */
   public static ModelOptions of(String device, String dtype) {
     return new ModelOptions(Engines.device(device), parseDtype(dtype), true);
   }

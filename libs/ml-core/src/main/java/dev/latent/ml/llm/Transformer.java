@@ -108,13 +108,18 @@ public final class Transformer implements AutoCloseable {
 
   /** Saves as HF shards of at most {@code maxShardBytes} each, plus the index when sharded. */
   public void save(Path dir, long maxShardBytes) {
-    HfConfig.write(config, dir);
+    save(dir, maxShardBytes, false);
+  }
+
+  /** As {@link #save(Path, long)}; {@code bf16} stores the weights as BF16 (HF's usual dtype). */
+  public void save(Path dir, long maxShardBytes, boolean bf16) {
+    HfConfig.write(config, dir, bf16 ? "bfloat16" : options.dtype() == DataType.FLOAT16 ? "float16" : "float32");
     try (NDManager scratch = manager.newSubManager()) {
       Map<String, NDArray> tensors = new LinkedHashMap<>();
       for (String name : weights.hfSlots().keySet()) {
         tensors.put(name, weights.hfTensor(name, scratch));
       }
-      Checkpoint.write(dir, tensors, maxShardBytes);
+      Checkpoint.write(dir, tensors, maxShardBytes, bf16);
     }
   }
 

@@ -103,12 +103,17 @@ public final class Checkpoint implements AutoCloseable {
    * {@code maxShardBytes}, else {@code model-0000i-of-0000n.safetensors} shards plus the index.
    */
   public static void write(Path dir, Map<String, NDArray> tensors, long maxShardBytes) {
+    write(dir, tensors, maxShardBytes, false);
+  }
+
+  /** As {@link #write(Path, Map, long)}; {@code asBf16} stores float tensors as BF16. */
+  public static void write(Path dir, Map<String, NDArray> tensors, long maxShardBytes, boolean asBf16) {
     List<Map<String, NDArray>> shards = new ArrayList<>();
     Map<String, NDArray> current = new LinkedHashMap<>();
     long currentBytes = 0;
     long total = 0;
     for (var e : tensors.entrySet()) {
-      long bytes = e.getValue().getShape().size() * e.getValue().getDataType().getNumOfBytes();
+      long bytes = e.getValue().getShape().size() * (asBf16 ? 2 : e.getValue().getDataType().getNumOfBytes());
       if (!current.isEmpty() && currentBytes + bytes > maxShardBytes) {
         shards.add(current);
         current = new LinkedHashMap<>();
@@ -124,14 +129,14 @@ public final class Checkpoint implements AutoCloseable {
       Files.createDirectories(dir);
       Files.deleteIfExists(dir.resolve(INDEX));
       if (shards.size() == 1) {
-        SafetensorsWriter.write(dir.resolve(SINGLE), shards.getFirst(), meta);
+        SafetensorsWriter.write(dir.resolve(SINGLE), shards.getFirst(), meta, asBf16);
         return;
       }
       Files.deleteIfExists(dir.resolve(SINGLE));
       JsonObject weightMap = new JsonObject();
       for (int i = 0; i < shards.size(); i++) {
         String name = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-        SafetensorsWriter.write(dir.resolve(name), shards.get(i), meta);
+        SafetensorsWriter.write(dir.resolve(name), shards.get(i), meta, asBf16);
         shards.get(i).keySet().forEach(t -> weightMap.addProperty(t, name));
       }
       JsonObject index = new JsonObject();

@@ -148,10 +148,26 @@ public final class SafetensorsFile implements AutoCloseable {
     if (e == null) {
       throw new CheckpointException(path + ": no tensor named " + name);
     }
-    var bytes = data.asSlice(e.begin(), e.end() - e.begin()).asByteBuffer().order(ByteOrder.nativeOrder());
+    MemorySegment slice = data.asSlice(e.begin(), e.end() - e.begin());
+    if (e.dtype() == DataType.BFLOAT16) {
+      // DJL's PyTorch JNI cannot hold bfloat16: widen in Java (bf16 is the top half of an f32)
+      float[] values = new float[Math.toIntExact(e.shape().size())];
+      for (int i = 0; i < values.length; i++) {
+        short bits = slice.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+        values[i] = Float.intBitsToFloat((bits & 0xFFFF) << 16);
+      }
+      try (NDManager scratch = manager.newSubManager()) {
+        NDArray copy = scratch.create(values, e.shape()).toType(dtype, false);
+        copy.attach(manager);
+        return copy;
+      }
+    }
+    var bytes = slice.asByteBuffer().order(ByteOrder.nativeOrder());
     try (NDManager scratch = manager.newSubManager()) {
       NDArray raw = scratch.create(bytes, e.shape(), e.dtype());
-      NDArray copy = raw.toType(dtype, true);
+      // from_blob aliases the mapping; torch's to() returns the same tensor when the dtype already
+      // matches, so clone explicitly before the mapping can go away
+      NDArray copy = e.dtype() == dtype ? raw.duplicate() : raw.toType(dtype, true);
       copy.attach(manager);
       return copy;
     }

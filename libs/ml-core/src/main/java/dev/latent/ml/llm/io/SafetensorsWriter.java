@@ -25,6 +25,15 @@ public final class SafetensorsWriter {
 
   /** Writes {@code tensors} in iteration order; {@code metadata} goes to {@code __metadata__}. */
   public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+    write(file, tensors, metadata, false);
+  }
+
+  /**
+   * As {@link #write(Path, Map, Map)}; with {@code asBf16} float tensors are stored as BF16
+   * (rounded to nearest even in Java, since DJL's PyTorch JNI cannot hold bfloat16).
+   */
+  public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata,
+      boolean asBf16) {
     JsonObject header = new JsonObject();
     if (!metadata.isEmpty()) {
       JsonObject meta = new JsonObject();
@@ -34,9 +43,10 @@ public final class SafetensorsWriter {
     long offset = 0;
     for (var e : tensors.entrySet()) {
       NDArray a = e.getValue();
-      long bytes = a.getShape().size() * a.getDataType().getNumOfBytes();
+      boolean bf16 = asBf16 && a.getDataType().isFloating();
+      long bytes = a.getShape().size() * (bf16 ? 2 : a.getDataType().getNumOfBytes());
       JsonObject t = new JsonObject();
-      t.addProperty("dtype", SafetensorsDtype.name(a.getDataType()));
+      t.addProperty("dtype", bf16 ? "BF16" : SafetensorsDtype.name(a.getDataType()));
       JsonArray shape = new JsonArray();
       for (long d : a.getShape().getShape()) {
         shape.add(d);
@@ -64,13 +74,35 @@ public final class SafetensorsWriter {
           StandardOpenOption.TRUNCATE_EXISTING)) {
         writeFully(out, head);
         for (NDArray a : tensors.values()) {
-          writeFully(out, a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
+          writeFully(out, asBf16 && a.getDataType().isFloating() ? bf16(a)
+              : a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
         }
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
+  }
+
+  private static ByteBuffer bf16(NDArray a) {
+    float[] values;
+    if (a.getDataType() == ai.djl.ndarray.types.DataType.FLOAT32) {
+      values = a.toFloatArray();
+    } else {
+      try (NDArray wide = a.toType(ai.djl.ndarray.types.DataType.FLOAT32, true)) {
+        values = wide.toFloatArray();
+      }
+    }
+    ByteBuffer out = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : values) {
+      int bits = Float.floatToRawIntBits(v);
+      if (Float.isNaN(v)) {
+        out.putShort((short) 0x7FC0);
+      } else {
+        out.putShort((short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16)); // round to nearest even
+      }
+    }
+    return out.flip();
   }
 
   private static void writeFully(FileChannel out, ByteBuffer buffer) throws IOException {
