@@ -1,0 +1,239 @@
+package dev.latent.inference.runtime;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import dev.latent.ml.llm.cache.KvSequence;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Prefix cache over the engine's paged KV cache, keyed by block: a full block of prompt tokens is
+ * registered under its key, the chain value of the block before it plus its own tokens, so one key
+ * names a whole token prefix (vLLM's automatic prefix caching). A finished sequence is not freed
+ * but kept as an entry holding its blocks; entries are reference counted by the running sequences
+ * still reading them and evicted least-recently-used when blocks are needed.
+ *
+ * <p>ml-core's {@code KvSequence} owns its block table, so a hit is served by copying the cached
+ * K/V rows into the new sequence's blocks (a gather per layer, no attention or MLP) and not by
+ * sharing the block ids. The hit tokens skip prefill and are the request's {@code cached_tokens}.
+ * Not thread-safe: only the scheduler thread uses it.
+ */
+final class PrefixCache {
+
+  /** A block key: the prefix before the block (its chain value) and the block's tokens. */
+  private record Key(long parent, int[] tokens) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k && k.parent == parent && Arrays.equals(k.tokens, tokens);
+    }
+
+    @Override
+    public int hashCode() {
+      return Long.hashCode(parent) * 31 + Arrays.hashCode(tokens);
+    }
+
+    long chain() {
+      return parent * 0x9E3779B97F4A7C15L + Arrays.hashCode(tokens) + 1;
+    }
+  }
+
+  /** Where a block's K/V lives: in one entry, at one block index. */
+  record Location(Entry entry, int index) {}
+
+  /** A sequence whose prompt blocks are registered; it holds its blocks until evicted. */
+  static final class Entry {
+    final KvSequence kv;
+    final List<Key> keys = new ArrayList<>();
+    int refs = 1; // the running sequence itself
+    boolean retired;
+
+    Entry(KvSequence kv) {
+      this.kv = kv;
+    }
+  }
+
+  private final PagedKvCache cache;
+  private final int numLayers;
+  private final boolean latent;
+  private final long seed;
+  private final Map<Key, Location> index = new HashMap<>();
+  private final LinkedHashMap<Entry, Boolean> idle = new LinkedHashMap<>(); // LRU first
+  private long lookupTokens;
+  private long hitTokens;
+
+  PrefixCache(PagedKvCache cache, int numLayers, boolean latent, long seed) {
+    this.cache = cache;
+    this.numLayers = numLayers;
+    this.latent = latent;
+    this.seed = seed;
+  }
+
+  int blockSize() {
+    return cache.blockSize();
+  }
+
+  int blocksFor(int tokens) {
+    return (tokens + cache.blockSize() - 1) / cache.blockSize();
+  }
+
+  /** Blocks held by idle entries, which eviction can free. */
+  int evictableBlocks() {
+    int n = 0;
+    for (Entry e : idle.keySet()) {
+      n += e.kv.blocks().size();
+    }
+    return n;
+  }
+
+  double hitRate() {
+    return lookupTokens == 0 ? 0 : (double) hitTokens / lookupTokens;
+  }
+
+  int idleEntries() {
+    return idle.size();
+  }
+
+  /**
+   * The cached blocks holding a prefix of {@code prompt}, each as (entry, block index). At least
+   * the last prompt token is left to compute: its logits start the generation. The entries are
+   * retained until {@link #copyInto} (or {@link #releaseAll} when admission gives up).
+   */
+  List<Location> lookup(int[] prompt) {
+    List<Location> hits = new ArrayList<>();
+    long parent = seed;
+    int full = (prompt.length - 1) / cache.blockSize();
+    for (int i = 0; i < full; i++) {
+      var key = key(parent, prompt, i);
+      Location at = index.get(key);
+      if (at == null) {
+        break;
+      }
+      retain(at.entry());
+      hits.add(at);
+      parent = key.chain();
+    }
+    lookupTokens += prompt.length;
+    return hits;
+  }
+
+  /**
+   * Copies the hit blocks' K/V into {@code target} (reserving its blocks) and advances it; returns
+   * the number of tokens now cached.
+   */
+  int copyInto(KvSequence target, List<Location> hits) {
+    if (hits.isEmpty()) {
+      return 0;
+    }
+    int bs = cache.blockSize();
+    int tokens = hits.size() * bs;
+    cache.reserve(target, tokens);
+    long[] src = new long[tokens];
+    long[] dst = new long[tokens];
+    for (int h = 0; h < hits.size(); h++) {
+      Entry e = hits.get(h).entry();
+      int block = hits.get(h).index();
+      for (int i = 0; i < bs; i++) {
+        src[h * bs + i] = e.kv.slot(block * bs + i);
+        dst[h * bs + i] = target.slot(h * bs + i);
+      }
+    }
+    copyRows(src, dst);
+    target.advance(tokens);
+    hitTokens += tokens;
+    hits.forEach(h -> release(h.entry()));
+    return tokens;
+  }
+
+  private void copyRows(long[] src, long[] dst) {
+    NDArray pool0 = latent ? cache.latent(0) : cache.keys(0);
+    try (NDManager m = pool0.getManager().newSubManager()) {
+      NDArray from = m.create(src);
+      NDArray to = m.create(dst);
+      for (int l = 0; l < numLayers; l++) {
+        if (latent) {
+          cache.writeLatent(l, to, cache.latent(l).get(m, new NDIndex("{}", from)));
+        } else {
+          cache.write(l, to, cache.keys(l).get(m, new NDIndex("{}", from)),
+              cache.values(l).get(m, new NDIndex("{}", from)));
+        }
+      }
+    }
+  }
+
+  void releaseAll(List<Location> hits) {
+    hits.forEach(h -> release(h.entry()));
+  }
+
+  /** A new entry for a running sequence; its prompt blocks are registered as they are computed. */
+  Entry track(KvSequence kv) {
+    return new Entry(kv);
+  }
+
+  /**
+   * Registers the sequence's prompt blocks that are computed and not yet registered.
+   *
+   * @param computedPromptTokens prompt tokens whose K/V are in the cache
+   */
+  void register(Entry entry, int[] prompt, int computedPromptTokens) {
+    int full = computedPromptTokens / cache.blockSize();
+    long parent = entry.keys.isEmpty() ? seed : entry.keys.getLast().chain();
+    for (int i = entry.keys.size(); i < full; i++) {
+      Key key = key(parent, prompt, i);
+      index.putIfAbsent(key, new Location(entry, i));
+      entry.keys.add(key);
+      parent = key.chain();
+    }
+  }
+
+  /** The running sequence ended: its entry becomes idle (evictable) once nobody reads it. */
+  void retire(Entry entry) {
+    entry.retired = true;
+    release(entry);
+  }
+
+  void retain(Entry entry) {
+    if (entry.refs++ == 0) {
+      idle.remove(entry);
+    }
+  }
+
+  void release(Entry entry) {
+    if (--entry.refs == 0) {
+      if (entry.keys.isEmpty()) {
+        cache.release(entry.kv); // nothing worth keeping
+      } else {
+        idle.put(entry, Boolean.TRUE);
+      }
+    }
+  }
+
+  /** Evicts least recently used idle entries until {@code blocks} are free; false if it cannot. */
+  boolean makeRoom(int blocks) {
+    var it = idle.keySet().iterator();
+    while (cache.freeBlocks() < blocks && it.hasNext()) {
+      Entry e = it.next();
+      it.remove();
+      for (int i = 0; i < e.keys.size(); i++) {
+        index.remove(e.keys.get(i), new Location(e, i));
+      }
+      cache.release(e.kv);
+    }
+    return cache.freeBlocks() >= blocks;
+  }
+
+  /** Drops every idle entry (unload, tests). */
+  void clear() {
+    makeRoom(Integer.MAX_VALUE);
+  }
+
+  private Key key(long parent, int[] prompt, int block) {
+    int bs = cache.blockSize();
+    return new Key(parent, Arrays.copyOfRange(prompt, block * bs, (block + 1) * bs));
+  }
+}

@@ -1,0 +1,74 @@
+package dev.latent.inference.runtime;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import org.springframework.stereotype.Component;
+
+/**
+ * The serving metrics, per model (Prometheus names as vLLM's, under {@code latent_inference_}):
+ * time to first token, time per output token, end-to-end latency, prompt / generation /
+ * cache-hit tokens, running and waiting sequences, KV usage, prefix-cache hit rate, rejections.
+ */
+@Component
+public class RuntimeMetrics {
+
+  private final MeterRegistry registry;
+
+  public RuntimeMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void register(String model, Scheduler scheduler) {
+    Gauge.builder("latent.inference.sequences.running", scheduler, Scheduler::runningCount)
+        .tag("model", model).register(registry);
+    Gauge.builder("latent.inference.sequences.waiting", scheduler, Scheduler::waitingCount)
+        .tag("model", model).register(registry);
+    Gauge.builder("latent.inference.kv.cache.usage", scheduler, Scheduler::kvUsage)
+        .description("fraction of KV blocks held by running sequences")
+        .tag("model", model).register(registry);
+    Gauge.builder("latent.inference.prefix.cache.hit.rate", scheduler, Scheduler::prefixHitRate)
+        .description("prompt tokens served from the prefix cache per prompt token")
+        .tag("model", model).register(registry);
+  }
+
+  private Timer timer(String name, String model, String description) {
+    return Timer.builder(name).description(description).tag("model", model)
+        .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(5)).register(registry);
+  }
+
+  void admitted(String model, int promptTokens, int cachedTokens) {
+    Counter.builder("latent.inference.prompt.tokens").tag("model", model).register(registry)
+        .increment(promptTokens);
+    Counter.builder("latent.inference.prompt.cached.tokens").tag("model", model)
+        .register(registry).increment(cachedTokens);
+  }
+
+  void firstToken(String model, Sequence s) {
+    timer("latent.inference.time.to.first.token", model, "submission to first token")
+        .record(Duration.ofNanos(s.firstTokenNanos - s.submittedNanos));
+  }
+
+  void finished(String model, Sequence s, String reason) {
+    long now = System.nanoTime();
+    int generated = s.generated.size();
+    Counter.builder("latent.inference.generation.tokens").tag("model", model).register(registry)
+        .increment(generated);
+    Counter.builder("latent.inference.requests.finished").tag("model", model)
+        .tag("finish_reason", reason).register(registry).increment();
+    timer("latent.inference.e2e.latency", model, "submission to last token")
+        .record(Duration.ofNanos(now - s.submittedNanos));
+    if (generated > 1) {
+      timer("latent.inference.time.per.output.token", model, "decode time per token after the first")
+          .record(Duration.ofNanos((now - s.firstTokenNanos) / (generated - 1)));
+    }
+  }
+
+  void rejected(String model) {
+    Counter.builder("latent.inference.requests.rejected").tag("model", model).register(registry)
+        .increment();
+  }
+}

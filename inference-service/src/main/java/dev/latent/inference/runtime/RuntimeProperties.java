@@ -1,0 +1,37 @@
+package dev.latent.inference.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * {@code latent.inference.runtime.*}: how generation shares the machine.
+ *
+ * @param maxBatch sequences decoded together in one step
+ * @param queue requests that may wait for admission; beyond it a 429
+ * @param prefillChunk prompt tokens computed per step over all sequences, so a long prompt is
+ *     split across steps and running streams keep getting tokens
+ * @param kvCacheBudget bytes of KV cache per model; admission waits for blocks within it
+ * @param blockSize tokens per KV block (the prefix cache's unit)
+ * @param retryAfter what {@code Retry-After} says when the queue is full
+ * @param device {@code cpu}, {@code gpu} or {@code auto}
+ * @param dtype weights' dtype: {@code f32} or {@code bf16}
+ * @param load models from the store to load at start (empty: all chat models found)
+ * @param seeded when the store has no chat model, create and serve a small seeded one
+ * @param seededShape {@code 15m} or {@code 110m}, the seeded model's shape
+ */
+@ConfigurationProperties("latent.inference.runtime")
+public record RuntimeProperties(
+    @DefaultValue("16") int maxBatch,
+    @DefaultValue("64") int queue,
+    @DefaultValue("256") int prefillChunk,
+    @DefaultValue("256MB") DataSize kvCacheBudget,
+    @DefaultValue("16") int blockSize,
+    @DefaultValue("2s") Duration retryAfter,
+    @DefaultValue("auto") String device,
+    @DefaultValue("f32") String dtype,
+    @DefaultValue List<String> load,
+    @DefaultValue("true") boolean seeded,
+    @DefaultValue("15m") String seededShape) {}

@@ -1,0 +1,310 @@
+package dev.latent.inference.runtime;
+
+import dev.latent.inference.usage.UsageStore;
+import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.cache.KvSequence;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.support.problem.ProblemException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+
+/**
+ * Continuous batching for one model, on its own single-thread executor (never a Netty thread).
+ *
+ * <p>Each step: drop cancelled sequences and free their blocks; admit waiting ones while the batch
+ * has room and the KV pool has blocks for prompt + max_tokens (prefix-cache hits are copied in and
+ * count as computed); prefill prompt chunks, at most {@code prefillChunk} tokens in all, so a long
+ * prompt does not stall the others; then one batched decode step for every sequence past its
+ * prompt; sample, stream, and retire finished sequences. Requests join and leave between steps.
+ */
+public final class Scheduler implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
+
+  private final String modelId;
+  private final Transformer model;
+  private final PagedKvCache cache;
+  final PrefixCache prefixCache;
+  private final RuntimeProperties properties;
+  private final UsageStore usage;
+  private final RuntimeMetrics metrics;
+  private final LinkedBlockingQueue<Sequence> waiting;
+  private final Deque<Sequence> admitting = new ArrayDeque<>();
+  private final List<Sequence> running = new ArrayList<>();
+  private final ThreadPoolExecutor executor;
+  private final AtomicLong seeds = new AtomicLong(0x5EED);
+  private volatile int runningCount;
+  private volatile int blocksInUse;
+  private volatile double hitRate;
+  private volatile boolean closed;
+
+  Scheduler(String modelId, Transformer model, PagedKvCache cache, RuntimeProperties properties,
+      UsageStore usage, RuntimeMetrics metrics) {
+    this.modelId = modelId;
+    this.model = model;
+    this.cache = cache;
+    this.properties = properties;
+    this.usage = usage;
+    this.metrics = metrics;
+    this.prefixCache = new PrefixCache(cache, model.config().numLayers(),
+        model.config().mla() != null, modelId.hashCode());
+    this.waiting = new LinkedBlockingQueue<>(properties.queue());
+    this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1),
+        Thread.ofPlatform().name("scheduler-" + modelId).daemon().factory());
+    metrics.register(modelId, this);
+    executor.execute(this::loop);
+  }
+
+  /** Tokens the KV pool can hold for one sequence. */
+  public int capacityTokens() {
+    return cache.numBlocks() * cache.blockSize();
+  }
+
+  /**
+   * Queues a request; its events arrive on the returned flux. Cancelling the subscription stops
+   * the sequence at the next step and frees its blocks.
+   *
+   * @throws ProblemException 429 with Retry-After when the queue is full, 503 when closing or
+   *     when the request can never fit the KV cache
+   */
+  public Flux<GenerationEvent> submit(GenerationRequest request) {
+    if (closed) {
+      throw ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
+          "the model " + modelId + " is unloading", properties.retryAfter());
+    }
+    int total = request.prompt().length + request.params().maxTokens();
+    if (prefixCache.blocksFor(total) > cache.numBlocks()) {
+      throw ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
+          "prompt + max_tokens (" + total + ") exceed the KV cache of " + capacityTokens()
+              + " tokens", properties.retryAfter());
+    }
+    Sinks.Many<GenerationEvent> sink = Sinks.many().unicast().onBackpressureBuffer();
+    var sequence = new Sequence(request, sink, seeds.incrementAndGet());
+    if (!waiting.offer(sequence)) {
+      metrics.rejected(modelId);
+      throw ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,
+          "too many requests are waiting for " + modelId, properties.retryAfter());
+    }
+    usage.put(request.requestId(), modelId, false, null, sequence.usage());
+    return sink.asFlux().doOnCancel(sequence::cancel);
+  }
+
+  int runningCount() {
+    return runningCount;
+  }
+
+  int waitingCount() {
+    return waiting.size() + admitting.size();
+  }
+
+  /** Fraction of KV blocks held by running sequences (idle prefix-cache blocks are reclaimable). */
+  double kvUsage() {
+    return (double) blocksInUse / cache.numBlocks();
+  }
+
+  /** KV blocks held by running sequences, as of the last step. */
+  public int blocksInUse() {
+    return blocksInUse;
+  }
+
+  /** Prompt tokens served from the prefix cache per prompt token looked up. */
+  double prefixHitRate() {
+    return hitRate;
+  }
+
+  private void publish() {
+    runningCount = running.size();
+    int held = 0;
+    for (Sequence s : running) {
+      held += s.kv == null ? 0 : s.kv.blocks().size();
+    }
+    blocksInUse = held;
+    hitRate = prefixCache.hitRate();
+  }
+
+  private void loop() {
+    while (!closed) {
+      try {
+        if (running.isEmpty() && admitting.isEmpty()) {
+          Sequence next = waiting.poll(50, TimeUnit.MILLISECONDS);
+          if (next == null) {
+            continue;
+          }
+          admitting.add(next);
+        }
+        step();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        log.error("step failed for {}; failing its running sequences", modelId, e);
+        for (Sequence s : List.copyOf(running)) {
+          retire(s, "error");
+          s.sink.tryEmitError(e);
+        }
+      }
+    }
+  }
+
+  private void step() {
+    dropCancelled();
+    admit();
+    publish();
+    if (running.isEmpty()) {
+      return;
+    }
+    // Chunked prefill: each prefilling sequence gets part of the step's prompt-token budget.
+    int budget = properties.prefillChunk();
+    for (Sequence s : List.copyOf(running)) {
+      if (!s.prefilling() || budget == 0) {
+        continue;
+      }
+      int from = s.computed();
+      int to = Math.min(s.promptLength(), from + budget);
+      budget -= to - from;
+      float[] logits = model.prefill(s.kv, java.util.Arrays.copyOfRange(s.request.prompt(), from, to));
+      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
+      prefixCache.register(s.entry, s.request.prompt(), s.computed());
+      if (!s.prefilling()) {
+        Emitter.emit(this, s, logits);
+      }
+    }
+    // One batched decode step for every sequence past its prompt that is still running.
+    List<Sequence> decoding = new ArrayList<>();
+    for (Sequence s : running) {
+      if (!s.prefilling() && s.computed() < s.promptLength() + s.generated.size()) {
+        decoding.add(s);
+      }
+    }
+    if (!decoding.isEmpty()) {
+      List<KvSequence> seqs = new ArrayList<>(decoding.size());
+      int[] tokens = new int[decoding.size()];
+      for (int i = 0; i < tokens.length; i++) {
+        Sequence s = decoding.get(i);
+        seqs.add(s.kv);
+        tokens[i] = s.generated.getLast();
+      }
+      float[][] logits = model.decode(seqs, tokens);
+      for (int i = 0; i < tokens.length; i++) {
+        Sequence s = decoding.get(i);
+        s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
+        Emitter.emit(this, s, logits[i]);
+      }
+    }
+    publish();
+  }
+
+  // Blocks the sequence took since the last count (reserve happens inside the engine's step).
+  private int newBlocks(Sequence s) {
+    int held = s.kv == null ? 0 : s.kv.blocks().size();
+    int delta = held - s.heldBlocks;
+    s.heldBlocks = held;
+    return delta;
+  }
+
+  private void dropCancelled() {
+    for (Sequence s : List.copyOf(running)) {
+      if (s.cancelled()) {
+        retire(s, "cancelled");
+      }
+    }
+    admitting.removeIf(s -> {
+      if (s.cancelled()) {
+        usage.put(s.request.requestId(), modelId, true, "cancelled", s.usage());
+      }
+      return s.cancelled();
+    });
+  }
+
+  private void admit() {
+    while (running.size() < properties.maxBatch()) {
+      Sequence s = admitting.peek();
+      if (s == null) {
+        s = waiting.poll();
+        if (s == null) {
+          return;
+        }
+        admitting.add(s);
+      }
+      int[] prompt = s.request.prompt();
+      List<PrefixCache.Location> hits = prefixCache.lookup(prompt);
+      int need = prefixCache.blocksFor(prompt.length + s.request.params().maxTokens());
+      int promised = running.stream().mapToInt(r -> r.promisedBlocks).sum();
+      // Worst case reserved up front: a running sequence never finds the pool empty.
+      if (!prefixCache.makeRoom(need + promised)) {
+        prefixCache.releaseAll(hits);
+        return; // FIFO: the head waits for blocks, later requests wait behind it
+      }
+      admitting.poll();
+      s.kv = cache.newSequence();
+      s.entry = prefixCache.track(s.kv);
+      s.cachedTokens = prefixCache.copyInto(s.kv, hits);
+      s.heldBlocks = s.kv.blocks().size();
+      s.promisedBlocks = need - s.heldBlocks;
+      prefixCache.register(s.entry, prompt, s.cachedTokens);
+      metrics.admitted(modelId, prompt.length, s.cachedTokens);
+      usage.put(s.request.requestId(), modelId, false, null, s.usage());
+      running.add(s);
+    }
+  }
+
+  /** Ends a sequence: its blocks go to the prefix cache (or back to the pool); usage is final. */
+  void retire(Sequence s, String finishReason) {
+    if (s.entry != null) {
+      prefixCache.retire(s.entry);
+      s.entry = null;
+    }
+    s.promisedBlocks = 0;
+    running.remove(s);
+    publish();
+    usage.put(s.request.requestId(), modelId, true, finishReason, s.usage());
+    metrics.finished(modelId, s, finishReason);
+  }
+
+  void progress(Sequence s) {
+    usage.put(s.request.requestId(), modelId, false, null, s.usage());
+  }
+
+  RuntimeMetrics metrics() {
+    return metrics;
+  }
+
+  String modelId() {
+    return modelId;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    executor.shutdownNow();
+    try {
+      executor.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Sequence s : List.copyOf(running)) {
+      retire(s, "cancelled");
+      s.sink.tryEmitError(ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
+          "the model was unloaded", Duration.ofSeconds(1)));
+    }
+    for (Sequence s : waiting) {
+      s.sink.tryEmitError(ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
+          "the model was unloaded", Duration.ofSeconds(1)));
+    }
+    cache.close();
+    model.close();
+  }
+}

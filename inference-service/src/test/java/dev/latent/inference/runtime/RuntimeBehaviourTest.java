@@ -1,0 +1,130 @@
+package dev.latent.inference.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
+import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** The runtime through HTTP: batching is invisible, the prefix cache hits, cancel frees blocks. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class RuntimeBehaviourTest {
+
+  static final String MODEL = "latent-seeded-tiny";
+  private static final ParameterizedTypeReference<Map<String, Object>> JSON =
+      new ParameterizedTypeReference<>() {};
+
+  @LocalServerPort
+  int port;
+
+  @Autowired
+  ModelRegistry registry;
+
+  private WebClient client() {
+    return WebClient.builder().baseUrl("http://localhost:" + port).build();
+  }
+
+  private Mono<String> greedy(String prompt, int tokens) {
+    return client().post().uri("/v1/completions")
+        .bodyValue(Map.of("model", MODEL, "prompt", prompt, "max_tokens", tokens,
+            "temperature", 0))
+        .retrieve().bodyToMono(JSON)
+        .map(body -> {
+          @SuppressWarnings("unchecked")
+          var choices = (List<Map<String, Object>>) body.get("choices");
+          return (String) choices.getFirst().get("text");
+        });
+  }
+
+  @Test
+  void eightConcurrentGreedyStreamsEqualTheSamePromptsRunOneAtATime() {
+    List<String> prompts = IntStream.range(0, 8)
+        .mapToObj(i -> "Prompt number " + i + " asks for something " + "x".repeat(i * 7))
+        .toList();
+    List<String> sequential = new ArrayList<>();
+    for (String p : prompts) {
+      sequential.add(greedy(p, 12).block(Duration.ofSeconds(60)));
+    }
+    List<String> concurrent = Flux.fromIterable(prompts).flatMapSequential(p -> greedy(p, 12), 8)
+        .collectList().block(Duration.ofSeconds(60));
+    assertThat(concurrent).containsExactlyElementsOf(sequential);
+    assertThat(sequential).doesNotHaveDuplicates(); // different prompts, different outputs
+  }
+
+  @Test
+  void theSameLongSystemPromptTwiceIsACacheHitTheSecondTime() {
+    String system = "You are a careful assistant. ".repeat(12);
+    var first = usage(chat(system, "first question"));
+    var second = usage(chat(system, "second question"));
+    assertThat(first.get("prompt_cache_hit_tokens")).isEqualTo(0);
+    int cached = ((Number) second.get("prompt_cache_hit_tokens")).intValue();
+    assertThat(cached).isGreaterThanOrEqualTo(system.length() / 16 * 16 - 16);
+    @SuppressWarnings("unchecked")
+    var details = (Map<String, Object>) second.get("prompt_tokens_details");
+    assertThat(details.get("cached_tokens")).isEqualTo(cached);
+    assertThat(cached + ((Number) second.get("prompt_cache_miss_tokens")).intValue())
+        .isEqualTo(second.get("prompt_tokens"));
+  }
+
+  private Map<String, Object> chat(String system, String user) {
+    return client().post().uri("/v1/chat/completions")
+        .bodyValue(Map.of("model", MODEL, "max_tokens", 3, "messages", List.of(
+            Map.of("role", "system", "content", system), Map.of("role", "user", "content", user))))
+        .retrieve().bodyToMono(JSON).block(Duration.ofSeconds(60));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> usage(Map<String, Object> body) {
+    return (Map<String, Object>) body.get("usage");
+  }
+
+  @Test
+  void aCancelledStreamStopsFreesItsBlocksAndBillsWhatWasGenerated() throws Exception {
+    String id = "cancel-" + System.nanoTime();
+    var received = client().post().uri("/v1/completions").header("X-Request-Id", id)
+        .accept(MediaType.TEXT_EVENT_STREAM)
+        .bodyValue(Map.of("model", MODEL, "prompt", "Tell me a long story", "max_tokens", 3000,
+            "stream", true))
+        .retrieve().bodyToFlux(new ParameterizedTypeReference<ServerSentEvent<String>>() {})
+        .take(10).collectList().block(Duration.ofSeconds(60));
+    assertThat(received).hasSize(10);
+    Map<String, Object> record = null;
+    for (int i = 0; i < 100; i++) {
+      record = client().get().uri("/internal/usage/" + id).retrieve().bodyToMono(JSON)
+          .block(Duration.ofSeconds(10));
+      if ("final".equals(record.get("status"))) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    assertThat(record).containsEntry("status", "final").containsEntry("finish_reason", "cancelled");
+    int generated = ((Number) usage(record).get("completion_tokens")).intValue();
+    // Every received chunk is one token of this byte-level vocabulary; a few more may have been
+    // in flight when the client went away, far fewer than max_tokens.
+    assertThat(generated).isBetween(10, 200);
+    assertThat(registry.require(MODEL).scheduler().blocksInUse()).isZero();
+  }
+
+  @Test
+  void aFullQueueAnswers429WithRetryAfter() {
+    var statuses = Flux.range(0, 40).flatMap(i -> client().post().uri("/v1/completions")
+            .bodyValue(Map.of("model", MODEL, "prompt", "overload " + i, "max_tokens", 300))
+            .exchangeToMono(r -> Mono.just(r.statusCode().value() + ":"
+                + r.headers().asHttpHeaders().getFirst("Retry-After"))), 40)
+        .collectList().block(Duration.ofSeconds(120));
+    assertThat(statuses).contains("429:2");
+    assertThat(statuses).anyMatch(s -> s.startsWith("200"));
+  }
+}
