@@ -274,9 +274,14 @@ public final class Transformer implements AutoCloseable {
         read[s * len + k] = seq.slot(k); // past start + t: slot 0, masked out above
       }
     }
+    boolean allVisible = true;
+    for (float f : mask) {
+      allVisible &= f == 0f;
+    }
     NDList cosSin = rope.cosSin(m, positions, options.dtype());
+    // a single sequence decoding one token sees its whole cache: no mask op at all
     Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
-        m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false), cache,
+        allVisible ? null : m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false), cache,
         m.create(write), m.create(read, new Shape(b, len)));
     long[] ids = new long[tokens.length];
     for (int i = 0; i < ids.length; i++) {
@@ -306,7 +311,7 @@ public final class Transformer implements AutoCloseable {
   }
 
   private static NDArray ropeShape(NDArray table, int b, int t) {
-    return table.reshape(b, t, 1, table.getShape().get(1)); // [B, T, 1, dim/2]
+    return table.reshape(b, t, 1, table.getShape().get(1)); // [B, T, 1, ropeDim]
   }
 
   @Override

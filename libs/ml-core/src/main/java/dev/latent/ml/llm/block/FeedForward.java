@@ -13,11 +13,13 @@ public final class FeedForward {
 
   private final NDArray gateUp; // [2*hidden, dim]
   private final NDArray down; // [dim, hidden]
-  private final long hidden;
+  private final NDIndex gateHalf;
+  private final NDIndex upHalf;
 
   /** {@code prefix} like {@code model.layers.3.mlp.} or {@code model.layers.3.mlp.experts.7.}. */
   public FeedForward(Weights w, String prefix, int dim, int hidden) {
-    this.hidden = hidden;
+    gateHalf = new NDIndex(":, :" + hidden);
+    upHalf = new NDIndex(":, " + hidden + ":");
     gateUp = w.fused(prefix + "gate_up_proj.weight", dim, Init.MATRIX,
         new Part(prefix + "gate_proj.weight", hidden), new Part(prefix + "up_proj.weight", hidden));
     down = w.single(prefix + "down_proj.weight", new Shape(dim, hidden), Init.MATRIX);
@@ -26,8 +28,8 @@ public final class FeedForward {
   /** {@code x [N, dim]} to {@code [N, dim]}. */
   public NDArray forward(NDArray x) {
     NDArray gu = Linear.linear(x, gateUp).singletonOrThrow(); // [N, 2*hidden]
-    NDArray gate = gu.get(new NDIndex(":, :" + hidden));
-    NDArray up = gu.get(new NDIndex(":, " + hidden + ":"));
+    NDArray gate = gu.get(gateHalf);
+    NDArray up = gu.get(upHalf);
     NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up); // silu(gate) * up
     return Linear.linear(act, down).singletonOrThrow();
   }

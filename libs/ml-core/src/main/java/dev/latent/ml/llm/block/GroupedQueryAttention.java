@@ -27,6 +27,11 @@ public final class GroupedQueryAttention implements Attention {
   private final NDArray qkv; // [(H + 2*Hkv) * hd, dim]
   private final @Nullable NDArray qkvBias;
   private final NDArray out; // [dim, H * hd]
+  // parsed once: DJL parses index strings on every call
+  private final NDIndex qkHeads;
+  private final NDIndex qHeads;
+  private final NDIndex kHeads;
+  private final NDIndex vHeads;
 
   public GroupedQueryAttention(TransformerConfig c, int layer, Weights w, Rope rope) {
     this.layer = layer;
@@ -45,6 +50,10 @@ public final class GroupedQueryAttention implements Attention {
         new Part(p + "k_proj.bias", (long) kvHeads * headDim),
         new Part(p + "v_proj.bias", (long) kvHeads * headDim));
     out = w.single(p + "o_proj.weight", new Shape(c.hiddenSize(), (long) heads * headDim), Init.MATRIX);
+    qkHeads = new NDIndex(":, :, :" + (heads + kvHeads));
+    qHeads = new NDIndex(":, :, :" + heads);
+    kHeads = new NDIndex(":, :, " + heads + ":");
+    vHeads = new NDIndex(":, :, " + (heads + kvHeads) + ":");
   }
 
   @Override
@@ -55,10 +64,10 @@ public final class GroupedQueryAttention implements Attention {
     NDArray proj = qkvBias == null ? Linear.linear(x, qkv).singletonOrThrow()
         : Linear.linear(x, qkv, qkvBias).singletonOrThrow();
     proj = proj.reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, H + 2Hkv, hd]
-    NDArray qk = rope.apply(proj.get(new NDIndex(":, :, :" + (heads + kvHeads))), s.cos(), s.sin());
-    NDArray q = qk.get(new NDIndex(":, :, :" + heads)); // [B, T, H, hd]
-    NDArray k = qk.get(new NDIndex(":, :, " + heads + ":")); // [B, T, Hkv, hd]
-    NDArray v = proj.get(new NDIndex(":, :, " + (heads + kvHeads) + ":")); // [B, T, Hkv, hd]
+    NDArray qk = rope.apply(proj.get(qkHeads), s.cos(), s.sin());
+    NDArray q = qk.get(qHeads); // [B, T, H, hd]
+    NDArray k = qk.get(kHeads); // [B, T, Hkv, hd]
+    NDArray v = proj.get(vHeads); // [B, T, Hkv, hd]
     PagedKvCache cache = s.cache();
     if (cache != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
@@ -69,10 +78,13 @@ public final class GroupedQueryAttention implements Attention {
     long len = k.getShape().get(1);
     // query heads grouped under their kv head: [B, Hkv, g*T, hd]
     NDArray qg = q.mul(scale).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
-    NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1)) // [B, Hkv, g*T, L]
-        .reshape(b, kvHeads, groups, t, len)
-        .add(s.mask().expandDims(1)); // mask [B, 1, 1, T, L]
-    NDArray probs = softmax(scores).reshape(b, kvHeads, (long) groups * t, len);
+    NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1)); // [B, Hkv, g*T, L]
+    NDArray mask = s.mask();
+    if (mask != null) {
+      scores = scores.reshape(b, kvHeads, groups, t, len).add(mask.expandDims(1)) // mask [B, 1, 1, T, L]
+          .reshape(b, kvHeads, (long) groups * t, len);
+    }
+    NDArray probs = softmax(scores);
     NDArray ctx = probs.matMul(v.transpose(0, 2, 1, 3)) // [B, Hkv, g*T, hd]
         .reshape(b, heads, t, headDim)
         .transpose(0, 2, 1, 3)
@@ -83,6 +95,15 @@ public final class GroupedQueryAttention implements Attention {
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */
   static NDArray softmax(NDArray scores) {
     DataType type = scores.getDataType();
+    if (type == DataType.FLOAT32) {
+      return scores.softmax(-1);
+    }
     return scores.toType(DataType.FLOAT32, false).softmax(-1).toType(type, false);
+  }
+
+  /** Adds the step's mask when there is one ({@code [B, 1, T, L]} against {@code [B, H, T, L]}). */
+  static NDArray masked(NDArray scores, Step s) {
+    NDArray mask = s.mask();
+    return mask == null ? scores : scores.add(mask);
   }
 }

@@ -112,7 +112,7 @@ public final class LatentAttention implements Attention {
     if (absorbed) {
       NDArray qLatent = qNope.matMul(upKey); // [B, H, T, r]: W_UK folded into the query
       NDArray scores = qLatent.matMul(c.transpose(0, 1, 3, 2)).add(ropeScores); // [B, H, T, L]
-      NDArray probs = GroupedQueryAttention.softmax(scores.mul(scale).add(s.mask()));
+      NDArray probs = GroupedQueryAttention.softmax(GroupedQueryAttention.masked(scores.mul(scale), s));
       ctx = probs.matMul(c).matMul(upValueT); // [B, H, T, r] -> [B, H, T, dv]
     } else {
       NDArray kv = Linear.linear(c.squeeze(1), kvUp).singletonOrThrow()
@@ -120,7 +120,7 @@ public final class LatentAttention implements Attention {
       NDArray kNope = kv.get(new NDIndex("..., :" + dn)).transpose(0, 2, 3, 1); // [B, H, dn, L]
       NDArray v = kv.get(new NDIndex("..., " + dn + ":")).transpose(0, 2, 1, 3); // [B, H, L, dv]
       NDArray scores = qNope.matMul(kNope).add(ropeScores);
-      NDArray probs = GroupedQueryAttention.softmax(scores.mul(scale).add(s.mask()));
+      NDArray probs = GroupedQueryAttention.softmax(GroupedQueryAttention.masked(scores.mul(scale), s));
       ctx = probs.matMul(v); // [B, H, T, dv]
     }
     ctx = ctx.transpose(0, 2, 1, 3).reshape(s.rows(), (long) heads * mla.vHeadDim());

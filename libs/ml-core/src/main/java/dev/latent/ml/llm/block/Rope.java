@@ -20,6 +20,8 @@ public final class Rope {
   private final double[] invFreq;
   private final double mscale;
   private final boolean interleaved;
+  private final NDIndex firstHalf;
+  private final NDIndex secondHalf;
 
   public Rope(TransformerConfig c) {
     int dim = c.ropeDim();
@@ -44,6 +46,8 @@ public final class Rope {
     // DeepSeek-V2's checkpoints keep the rope dims interleaved (pairs 2i, 2i+1); HF permutes them
     // to the half layout before rotating, and so do we.
     interleaved = c.architecture() == TransformerConfig.Architecture.DEEPSEEK_V2;
+    firstHalf = new NDIndex("..., :" + dim / 2);
+    secondHalf = new NDIndex("..., " + dim / 2 + ":");
   }
 
   /** YaRN's attention temperature: {@code 0.1 * m * ln(scale) + 1} for scale > 1. */
@@ -63,26 +67,34 @@ public final class Rope {
     return interleaved;
   }
 
-  /** cos and sin tables {@code [n, dim/2]} for the given absolute positions. */
+  /**
+   * Rotation tables {@code [n, dim]} for the given absolute positions: {@code cos|cos} and
+   * {@code -sin|sin}, so that {@link #apply} is two multiplies and an add.
+   */
   public NDList cosSin(NDManager manager, int[] positions, DataType dtype) {
     int half = invFreq.length;
-    float[] cos = new float[positions.length * half];
-    float[] sin = new float[positions.length * half];
+    int dim = 2 * half;
+    float[] cos = new float[positions.length * dim];
+    float[] sin = new float[positions.length * dim];
     for (int p = 0; p < positions.length; p++) {
       for (int i = 0; i < half; i++) {
         double angle = positions[p] * invFreq[i];
-        cos[p * half + i] = (float) (Math.cos(angle) * mscale);
-        sin[p * half + i] = (float) (Math.sin(angle) * mscale);
+        float c = (float) (Math.cos(angle) * mscale);
+        float s = (float) (Math.sin(angle) * mscale);
+        cos[p * dim + i] = c;
+        cos[p * dim + half + i] = c;
+        sin[p * dim + i] = -s;
+        sin[p * dim + half + i] = s;
       }
     }
-    Shape shape = new Shape(positions.length, half);
+    Shape shape = new Shape(positions.length, dim);
     return new NDList(manager.create(cos, shape).toType(dtype, false),
         manager.create(sin, shape).toType(dtype, false));
   }
 
   /**
-   * Rotates {@code x [B, T, heads, dim]} with {@code cos, sin [B, T, 1, dim/2]}: the first half
-   * pairs with the second half.
+   * Rotates {@code x [B, T, heads, dim]} with tables {@code [B, T, 1, dim]} from {@link #cosSin}:
+   * {@code x * (cos|cos) + (x2|x1) * (-sin|sin)}, the HF "rotate half" form.
    */
   public NDArray apply(NDArray x, NDArray cos, NDArray sin) {
     Shape shape = x.getShape();
@@ -92,11 +104,8 @@ public final class Rope {
       Shape pairs = shape.slice(0, shape.dimension() - 1).add(dim / 2, 2);
       x = x.reshape(pairs).swapAxes(-1, -2).reshape(shape);
     }
-    NDArray x1 = x.get(new NDIndex("..., :" + dim / 2));
-    NDArray x2 = x.get(new NDIndex("..., " + dim / 2 + ":"));
-    NDArray first = x1.mul(cos).sub(x2.mul(sin));
-    NDArray second = x2.mul(cos).add(x1.mul(sin));
-    return NDArrays.concat(new NDList(first, second), -1);
+    NDArray swapped = NDArrays.concat(new NDList(x.get(secondHalf), x.get(firstHalf)), -1);
+    return x.mul(cos).add(swapped.mul(sin));
   }
 
   private void scale(double factor) {

@@ -12,13 +12,13 @@ import org.jspecify.annotations.Nullable;
  * {@code readSlots}.
  *
  * @param manager the step's scope: every intermediate array is attached to it
- * @param cos rotary table {@code [B, T, 1, ropeDim/2]}
- * @param sin rotary table {@code [B, T, 1, ropeDim/2]}
- * @param mask additive attention mask {@code [B, 1, T, L]} (0 or -inf)
+ * @param cos rotary table {@code [B, T, 1, ropeDim]}
+ * @param sin rotary table {@code [B, T, 1, ropeDim]}
+ * @param mask additive attention mask {@code [B, 1, T, L]} (0 or -inf); null when every key is visible
  * @param writeSlots cache slots for the new tokens {@code [B*T]}
  * @param readSlots cache slots each sequence attends to {@code [B, L]} (padding masked)
  */
-public record Step(NDManager manager, int batch, int tokens, NDArray cos, NDArray sin, NDArray mask,
+public record Step(NDManager manager, int batch, int tokens, NDArray cos, NDArray sin, @Nullable NDArray mask,
     @Nullable PagedKvCache cache, @Nullable NDArray writeSlots, @Nullable NDArray readSlots) {
 
   public int rows() {
