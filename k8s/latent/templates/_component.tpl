@@ -208,7 +208,7 @@ spec:
             {{- $limits := mustMergeOverwrite (default dict $resources.limits) (dict $v.gpu.resourceName $v.gpu.count) -}}
             {{- $_ := set $resources "limits" $limits -}}
             {{- end }}
-            {{- toYaml $resources | nindent 12 }}
+            {{- include "latent.resources" $resources | trim | nindent 12 }}
           securityContext:
             {{- toYaml .root.Values.securityContext | nindent 12 }}
           startupProbe:

@@ -119,3 +119,15 @@ secretKeyRef:
 {{- include "latent.componentName" (dict "root" . "component" "models") -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Container resources with every quantity a string: server-side apply refuses numbers there. */}}
+{{- define "latent.resources" -}}
+{{- range $section := list "requests" "limits" }}
+{{- with (index $ $section) }}
+{{ $section }}:
+  {{- range $name, $quantity := . }}
+  {{ $name }}: {{ $quantity | toString | quote }}
+  {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
