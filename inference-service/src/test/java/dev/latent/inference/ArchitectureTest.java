@@ -14,6 +14,15 @@ class ArchitectureTest {
   }
 
   @Test
+  void onlyTheRuntimeTouchesDjlAndTheEngine() {
+    com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+        .that().resideOutsideOfPackage("dev.latent.inference.runtime..")
+        .should().dependOnClassesThat().resideInAnyPackage("ai.djl..", "dev.latent.ml.llm..")
+        .because("models, predictors and NDArrays live on the runtime's own executors")
+        .check(classes);
+  }
+
+  @Test
   void injectsNoFields() {
     ServiceArchitecture.noFieldInjection().check(classes);
   }

@@ -13,7 +13,6 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /** The model list, one model, and {@code /admin/models/{name}/load|unload}. */
 @RestController
@@ -47,22 +46,20 @@ class ModelsController {
     return of(registry.require(id));
   }
 
-  // Loading reads weights from disk and allocates the KV cache: off the Netty threads. The
-  // admin API is rare and single-flight (the registry is synchronized), so a bounded elastic
-  // thread is acceptable here; no DJL compute runs on it.
   @PostMapping("/admin/models/{name}/load")
   Mono<ModelResponse> load(@PathVariable String name) {
-    return Mono.fromCallable(() -> of(registry.load(name))).subscribeOn(Schedulers.boundedElastic());
+    return Mono.fromFuture(() -> registry.loadAsync(name)).map(ModelsController::of)
+        .onErrorMap(java.util.concurrent.CompletionException.class, Throwable::getCause);
   }
 
   @PostMapping("/admin/models/{name}/unload")
   Mono<Map<String, Object>> unload(@PathVariable String name) {
-    return Mono.fromCallable(() -> {
-      if (!registry.unload(name)) {
+    return Mono.fromFuture(() -> registry.unloadAsync(name)).map(unloaded -> {
+      if (!unloaded) {
         throw ProblemException.notFound("model_not_found", "the model " + name + " is not loaded");
       }
       return Map.<String, Object>of("id", name, "unloaded", true);
-    }).subscribeOn(Schedulers.boundedElastic());
+    });
   }
 
   private static ModelResponse of(ServedModel m) {

@@ -41,6 +41,10 @@ public class ModelRegistry implements DisposableBean {
   private final UsageStore usage;
   private final RuntimeMetrics metrics;
   private final ConcurrentMap<String, ServedModel> models = new ConcurrentHashMap<>();
+  // Loading reads weights and allocates the KV cache: one at a time, never on a Netty thread.
+  private final java.util.concurrent.ExecutorService loader =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().name("model-loader").daemon().factory());
 
   public ModelRegistry(InferenceProperties inference, RuntimeProperties properties,
       UsageStore usage, RuntimeMetrics metrics) {
@@ -136,6 +140,16 @@ public class ModelRegistry implements DisposableBean {
     }
   }
 
+  /** {@link #load} on the registry's own loader thread. */
+  public java.util.concurrent.CompletableFuture<ServedModel> loadAsync(String name) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> load(name), loader);
+  }
+
+  /** {@link #unload} on the loader thread (closing a model waits for its scheduler). */
+  public java.util.concurrent.CompletableFuture<Boolean> unloadAsync(String name) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> unload(name), loader);
+  }
+
   /** Stops serving a model: running streams end with an error event, its memory is freed. */
   public synchronized boolean unload(String name) {
     ServedModel served = models.remove(name);
@@ -149,6 +163,7 @@ public class ModelRegistry implements DisposableBean {
 
   @Override
   public void destroy() {
+    loader.shutdownNow();
     for (String name : List.copyOf(models.keySet())) {
       unload(name);
     }
