@@ -20,7 +20,7 @@ latent_engine_bench() { # MODE ARGS...
     [ "$prev" = "--threads" ] && threads=$arg
     prev=$arg
   done
-  OMP_NUM_THREADS=$threads DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
+  DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
     "$jdk/bin/java" -Xmx4g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
+import dev.latent.ml.llm.block.Projection;
 import dev.latent.ml.llm.block.DecoderLayer;
 import dev.latent.ml.llm.block.RmsNorm;
 import dev.latent.ml.llm.block.Rope;
@@ -191,7 +191,7 @@ public final class Transformer implements AutoCloseable {
     for (DecoderLayer layer : layers) {
       x = layer.forward(x, step);
     }
-    return Linear.linear(norm.apply(x), lmHead).singletonOrThrow().reshape(b, t, config.vocabSize());
+    return Projection.apply(norm.apply(x), lmHead).reshape(b, t, config.vocabSize());
   }
 
   /**
@@ -294,7 +294,7 @@ public final class Transformer implements AutoCloseable {
     if (t > 1) {
       x = x.reshape(b, t, config.hiddenSize()).get(new NDIndex(":, -1, :")); // last token of each
     }
-    float[] flat = Linear.linear(norm.apply(x), lmHead).singletonOrThrow()
+    float[] flat = Projection.apply(norm.apply(x), lmHead)
         .toType(DataType.FLOAT32, false).toFloatArray();
     int v = config.vocabSize();
     float[][] out = new float[b][v];

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import ai.djl.nn.core.Linear;
 import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.block.Weights.Part;
 
@@ -27,10 +26,10 @@ public final class FeedForward {
 
   /** {@code x [N, dim]} to {@code [N, dim]}. */
   public NDArray forward(NDArray x) {
-    NDArray gu = Linear.linear(x, gateUp).singletonOrThrow(); // [N, 2*hidden]
+    NDArray gu = Projection.apply(x, gateUp); // [N, 2*hidden]
     NDArray gate = gu.get(gateHalf);
     NDArray up = gu.get(upHalf);
     NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up); // silu(gate) * up
-    return Linear.linear(act, down).singletonOrThrow();
+    return Projection.apply(act, down);
   }
 }

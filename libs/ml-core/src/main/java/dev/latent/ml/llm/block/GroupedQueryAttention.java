@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.block.Weights.Part;
@@ -61,8 +60,8 @@ public final class GroupedQueryAttention implements Attention {
     int b = s.batch();
     int t = s.tokens();
     int groups = heads / kvHeads;
-    NDArray proj = qkvBias == null ? Linear.linear(x, qkv).singletonOrThrow()
-        : Linear.linear(x, qkv, qkvBias).singletonOrThrow();
+    NDArray proj = qkvBias == null ? Projection.apply(x, qkv)
+        : Projection.apply(x, qkv, qkvBias);
     proj = proj.reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, H + 2Hkv, hd]
     NDArray qk = rope.apply(proj.get(qkHeads), s.cos(), s.sin());
     NDArray q = qk.get(qHeads); // [B, T, H, hd]
@@ -89,7 +88,7 @@ public final class GroupedQueryAttention implements Attention {
         .reshape(b, heads, t, headDim)
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
-    return Linear.linear(ctx, out).singletonOrThrow();
+    return Projection.apply(ctx, out);
   }
 
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */

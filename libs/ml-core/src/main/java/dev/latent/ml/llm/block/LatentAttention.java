@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.TransformerConfig.Mla;
 import dev.latent.ml.llm.block.Weights.Init;
@@ -86,10 +85,10 @@ public final class LatentAttention implements Attention {
     int r = mla.kvLoraRank();
     int dn = mla.qkNopeHeadDim();
     int dr = mla.qkRopeHeadDim();
-    NDArray a = Linear.linear(x, inProj).singletonOrThrow(); // [N, qRows + r + dr]
+    NDArray a = Projection.apply(x, inProj); // [N, qRows + r + dr]
     NDArray q = a.get(new NDIndex(":, :" + qRows));
     if (qUp != null) {
-      q = Linear.linear(RmsNorm.apply(q, qNorm, eps), qUp).singletonOrThrow();
+      q = Projection.apply(RmsNorm.apply(q, qNorm, eps), qUp);
     }
     q = q.reshape(b, t, heads, mla.qHeadDim()); // [B, T, H, dn + dr]
     NDArray qNope = q.get(new NDIndex("..., :" + dn)).transpose(0, 2, 1, 3); // [B, H, T, dn]
@@ -115,7 +114,7 @@ public final class LatentAttention implements Attention {
       NDArray probs = GroupedQueryAttention.softmax(GroupedQueryAttention.masked(scores.mul(scale), s));
       ctx = probs.matMul(c).matMul(upValueT); // [B, H, T, r] -> [B, H, T, dv]
     } else {
-      NDArray kv = Linear.linear(c.squeeze(1), kvUp).singletonOrThrow()
+      NDArray kv = Projection.apply(c.squeeze(1), kvUp)
           .reshape(b, len, heads, dn + mla.vHeadDim()); // [B, L, H, dn + dv]
       NDArray kNope = kv.get(new NDIndex("..., :" + dn)).transpose(0, 2, 3, 1); // [B, H, dn, L]
       NDArray v = kv.get(new NDIndex("..., " + dn + ":")).transpose(0, 2, 1, 3); // [B, H, L, dv]
@@ -124,6 +123,6 @@ public final class LatentAttention implements Attention {
       ctx = probs.matMul(v); // [B, H, T, dv]
     }
     ctx = ctx.transpose(0, 2, 1, 3).reshape(s.rows(), (long) heads * mla.vHeadDim());
-    return Linear.linear(ctx, out).singletonOrThrow();
+    return Projection.apply(ctx, out);
   }
 }

@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.TransformerConfig.Moe;
 import dev.latent.ml.llm.block.Weights.Init;
@@ -44,7 +43,7 @@ public final class MoeFeedForward {
     long n = x.getShape().get(0);
     int k = moe.numExpertsPerTok();
     // router softmax in float32, as DeepSeek does
-    NDArray probs = Linear.linear(x, router).singletonOrThrow()
+    NDArray probs = Projection.apply(x, router)
         .toType(DataType.FLOAT32, false).softmax(-1); // [N, E]
     NDList top = probs.topK(k, -1, true, true);
     NDArray weights = top.get(0); // [N, k]

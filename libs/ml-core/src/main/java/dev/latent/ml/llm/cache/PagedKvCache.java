@@ -145,6 +145,17 @@ public final class PagedKvCache implements AutoCloseable {
     return latent[layer];
   }
 
+  /** Bytes the preallocated pools occupy (all layers, all slots), as allocated on the device. */
+  public long poolBytes() {
+    long total = 0;
+    for (NDArray[] pools : new NDArray[][] {keys, values, latent}) {
+      for (NDArray a : pools) {
+        total += a.getShape().size() * a.getDataType().getNumOfBytes();
+      }
+    }
+    return total;
+  }
+
   /** Live arrays the cache owns (its pools); constant between requests. */
   public int liveArrays() {
     return manager.getManagedArrays().size();

@@ -1,0 +1,30 @@
+package dev.latent.ml.llm.block;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.core.Linear;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@code y = x W^T (+ b)} with HF-layout weights {@code W [out, in]}. A single row takes the
+ * matrix-vector path ({@code W x}), which streams the row-major weight once and measured ~10%
+ * faster than the GEMM path for batch-1 decode here.
+ */
+public final class Projection {
+
+  private Projection() {}
+
+  /** {@code x [N, in]} to {@code [N, out]}. */
+  public static NDArray apply(NDArray x, NDArray weight, @Nullable NDArray bias) {
+    if (x.getShape().dimension() == 2 && x.getShape().get(0) == 1) {
+      NDArray y = weight.matMul(x.reshape(x.getShape().get(1)));
+      y.attach(x.getManager()); // the weight's manager made it; it belongs to the step
+      y = y.reshape(1, weight.getShape().get(0));
+      return bias == null ? y : y.add(bias);
+    }
+    return bias == null ? Linear.linear(x, weight).singletonOrThrow() : Linear.linear(x, weight, bias).singletonOrThrow();
+  }
+
+  public static NDArray apply(NDArray x, NDArray weight) {
+    return apply(x, weight, null);
+  }
+}
