@@ -40,7 +40,7 @@ final class Tools {
   }
 
   static Path helm() {
-    return find("helm", "HELM_BIN").orElseThrow(() -> new AssertionError(
+    return find("helm", "HELM_BIN").or(Tools::besideKubeApiTest).orElseThrow(() -> new AssertionError(
         "helm is not on PATH (nor HELM_BIN set). The chart tests run the real helm binary: install helm 3.14+ or 4 "
             + "(on the CI machines ../shared/recipes/k8s-tools.sh provides it; .ci/run puts it on PATH)."));
   }
@@ -50,6 +50,15 @@ final class Tools {
     return find("kubectl", "KUBECTL_BIN")
         .or(() -> Optional.ofNullable(fallback).filter(Files::isExecutable))
         .orElseThrow(() -> new AssertionError("kubectl is not on PATH (nor KUBECTL_BIN set)"));
+  }
+
+  /** k8s-tools.sh puts helm in DIR/bin next to DIR/kube-api-test. */
+  private static Optional<Path> besideKubeApiTest() {
+    String dir = System.getenv("KUBE_API_TEST_DIR");
+    if (dir == null || dir.isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(Path.of(dir).toAbsolutePath().resolveSibling("bin").resolve("helm")).filter(Files::isExecutable);
   }
 
   static Optional<Path> find(String name, String override) {
