@@ -183,10 +183,12 @@ spec:
               value: optional:file:/config/
             - name: LATENT_HOME
               value: /data
+            # Not the image's /tmp/latent: the /tmp emptyDir hides it, and a nested mount point would
+            # be created root-owned. Both emptyDirs are writable by any user.
             - name: HOME
-              value: /tmp/latent
+              value: /tmp
             - name: DJL_CACHE_DIR
-              value: /tmp/latent/djl
+              value: /tmp/djl
             - name: SERVER_PORT
               value: {{ $v.port | quote }}
             {{- if $gpu }}
@@ -238,7 +240,7 @@ spec:
             - name: tmp
               mountPath: /tmp
             - name: djl-cache
-              mountPath: /tmp/latent/djl
+              mountPath: /tmp/djl
             - name: data
               mountPath: /data
             {{- if .models }}

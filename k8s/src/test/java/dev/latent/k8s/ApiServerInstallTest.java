@@ -84,8 +84,9 @@ class ApiServerInstallTest {
     String namespace = "it-" + scenario;
     String release = "lat";
 
-    helm("install", release, Tools.CHART.toString(), "-n", namespace, "--create-namespace",
+    String notes = helm("install", release, Tools.CHART.toString(), "-n", namespace, "--create-namespace",
         "-f", Tools.scenario(scenario).toString(), "--timeout", "60s");
+    assertThat(notes).contains("Latent").contains("/v1/models");
     assertThat(helm("status", release, "-n", namespace)).contains("STATUS: deployed");
     List<String> installed = kubectl("get", "deployments,services,configmaps", "-n", namespace, "-o", "name").lines().toList();
     assertThat(installed).contains("deployment.apps/lat-latent-gateway", "service/lat-latent-gateway");

@@ -51,10 +51,11 @@ class RenderedChartTest {
       assertThat(container.getSecurityContext().getCapabilities().getDrop()).as(service).containsExactly("ALL");
       // A read-only root needs writable scratch where the JVM and DJL write.
       assertThat(mountPath(container, "tmp")).isEqualTo("/tmp");
-      assertThat(mountPath(container, "djl-cache")).isEqualTo("/tmp/latent/djl");
+      assertThat(mountPath(container, "djl-cache")).isEqualTo("/tmp/djl");
       assertThat(volume(pod, "tmp").getEmptyDir()).isNotNull();
       assertThat(volume(pod, "djl-cache").getEmptyDir()).isNotNull();
-      assertThat(env(container, "DJL_CACHE_DIR")).contains("/tmp/latent/djl");
+      assertThat(env(container, "DJL_CACHE_DIR")).contains("/tmp/djl");
+      assertThat(env(container, "HOME")).contains("/tmp");
       assertThat(pod.getTopologySpreadConstraints()).as(service).isNotEmpty()
           .allSatisfy(c -> assertThat(c.getLabelSelector().getMatchLabels()).containsEntry("app.kubernetes.io/component", service));
     }
