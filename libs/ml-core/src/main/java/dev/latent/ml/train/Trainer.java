@@ -1,0 +1,229 @@
+package dev.latent.ml.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.latent.ml.llm.Transformer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Drives one {@link Transformer} through optimizer steps: full fine-tuning or LoRA, causal-LM
+ * (pretraining, SFT with masked prompts) or DPO against a frozen reference model. One step is
+ * {@code micro.size()} forward/backward passes whose gradients accumulate (each scaled by
+ * 1/micro.size()), then global-norm clipping and one Adam/AdamW update at the schedule's rate.
+ *
+ * <p>DJL's PyTorch engine allows one gradient collector per JVM at a time, so forward/backward
+ * passes of all trainers are serialised on {@link #AUTOGRAD}; several jobs interleave by step.
+ */
+public final class Trainer implements AutoCloseable {
+
+  /** The JVM-wide autograd lock (DJL: "only one PtGradientCollector can be collecting"). */
+  public static final ReentrantLock AUTOGRAD = new ReentrantLock();
+
+  /** What one optimizer step did. */
+  public record StepStats(long step, double loss, double lr, double gradNorm, long tokens,
+      @Nullable DpoStats dpo) {}
+
+  /** Batch-mean DPO rewards of a step: chosen, rejected, their margin, and pair accuracy. */
+  public record DpoStats(double chosenReward, double rejectedReward, double margin, double accuracy) {}
+
+  /** Preference pair batch: the same prompts with the chosen and rejected responses. */
+  public record DpoBatch(LmBatch chosen, LmBatch rejected) {}
+
+  private final Transformer model;
+  private final @Nullable Transformer reference;
+  private final @Nullable LoraAdapter lora;
+  private final AdamOptimizer optimizer;
+  private final LrSchedule schedule;
+  private final double maxGradNorm;
+  private final double beta;
+  private final Map<String, NDArray> trained;
+
+  /**
+   * @param lora when set, only the adapter trains; otherwise every parameter does
+   * @param reference frozen copy for DPO (null for causal-LM training)
+   */
+  public Trainer(Transformer model, @Nullable LoraAdapter lora, @Nullable Transformer reference,
+      AdamOptimizer.Settings settings, LrSchedule schedule, double maxGradNorm, double beta) {
+    this.model = model;
+    this.lora = lora;
+    this.reference = reference;
+    this.schedule = schedule;
+    this.maxGradNorm = maxGradNorm;
+    this.beta = beta;
+    NDArray any = model.parameters().values().iterator().next();
+    this.optimizer = new AdamOptimizer(settings, any.getManager());
+    if (lora == null) {
+      model.parameters().values().forEach(p -> p.setRequiresGradient(true));
+      trained = model.parameters();
+    } else {
+      trained = lora.parameters();
+    }
+  }
+
+  public AdamOptimizer optimizer() {
+    return optimizer;
+  }
+
+  /** One causal-LM step over the micro-batches. */
+  public StepStats step(List<LmBatch> micro) {
+    return run(micro.size(), (m, i) -> {
+      LmBatch b = micro.get(i);
+      NDArray loss = CausalLmLoss.loss(model.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()));
+      return new Pass(loss, b.trainedTokens(), null);
+    });
+  }
+
+  /** One DPO step over the micro-batches. */
+  public StepStats dpoStep(List<DpoBatch> micro) {
+    if (reference == null) {
+      throw new IllegalStateException("DPO needs a reference model");
+    }
+    return run(micro.size(), (m, i) -> {
+      DpoBatch b = micro.get(i);
+      NDArray pc = logps(model, m, b.chosen());
+      NDArray pr = logps(model, m, b.rejected());
+      NDArray rc = logps(reference, m, b.chosen()).stopGradient();
+      NDArray rr = logps(reference, m, b.rejected()).stopGradient();
+      DpoLoss.Result r = DpoLoss.compute(pc, pr, rc, rr, beta);
+      return new Pass(r.loss(), b.chosen().trainedTokens() + b.rejected().trainedTokens(), r);
+    });
+  }
+
+  /** Mean masked loss over {@code batches} without updating (eval loss). */
+  public double evalLoss(List<LmBatch> batches) {
+    if (lora != null) {
+      lora.applyToModel();
+    }
+    double sum = 0;
+    long tokens = 0;
+    for (LmBatch b : batches) {
+      try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
+        long n = b.trainedTokens();
+        sum += CausalLmLoss.loss(model.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()))
+            .getFloat() * n;
+        tokens += n;
+      }
+    }
+    return tokens == 0 ? Double.NaN : sum / tokens;
+  }
+
+  private record Pass(NDArray loss, long tokens, DpoLoss.@Nullable Result dpo) {}
+
+  @FunctionalInterface
+  private interface MicroStep {
+    Pass run(NDManager m, int index);
+  }
+
+  private StepStats run(int microCount, MicroStep microStep) {
+    if (microCount < 1) {
+      throw new IllegalArgumentException("a step needs at least one micro-batch");
+    }
+    long step = optimizer.steps();
+    double lr = schedule.lr(step);
+    double lossSum = 0;
+    long tokens = 0;
+    List<DpoLoss.Result> dpo = new ArrayList<>();
+    try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
+      AUTOGRAD.lock();
+      try {
+        if (lora != null) {
+          lora.applyToModel();
+        }
+        for (int i = 0; i < microCount; i++) {
+          try (NDManager micro = m.newSubManager();
+              GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            Pass pass = microStep.run(micro, i);
+            gc.backward(pass.loss().div(microCount));
+            lossSum += pass.loss().getFloat();
+            tokens += pass.tokens();
+            if (pass.dpo() != null) {
+              dpo.add(pass.dpo());
+            }
+          }
+        }
+      } finally {
+        AUTOGRAD.unlock();
+      }
+      Map<String, NDArray> grads = gradients(m);
+      double norm = GradientClipping.clip(grads.values(), maxGradNorm);
+      double loss = lossSum / microCount;
+      if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+        zeroModelGradients(m);
+        throw new ArithmeticException("non-finite loss or gradient at step " + (step + 1));
+      }
+      optimizer.step(trained, grads, (float) lr);
+      zeroModelGradients(m);
+      return new StepStats(step + 1, loss, lr, norm, tokens, dpo.isEmpty() ? null : mean(dpo));
+    }
+  }
+
+  private Map<String, NDArray> gradients(NDManager m) {
+    if (lora != null) {
+      return lora.gradients(m);
+    }
+    Map<String, NDArray> grads = new LinkedHashMap<>();
+    model.parameters().forEach((name, p) -> {
+      NDArray g = p.getGradient();
+      g.attach(m); // the handle only: the gradient tensor stays with the parameter
+      grads.put(name, g);
+    });
+    return grads;
+  }
+
+  /** PyTorch accumulates into .grad and DJL does not zero it, so each step ends by zeroing. */
+  private void zeroModelGradients(NDManager m) {
+    for (NDArray p : model.parameters().values()) {
+      if (p.hasGradient()) {
+        NDArray g = p.getGradient();
+        g.attach(m);
+        g.muli(0f);
+      }
+    }
+  }
+
+  private static DpoStats mean(List<DpoLoss.Result> rs) {
+    double c = 0;
+    double r = 0;
+    double a = 0;
+    for (DpoLoss.Result x : rs) {
+      c += x.chosenReward();
+      r += x.rejectedReward();
+      a += x.accuracy();
+    }
+    int n = rs.size();
+    return new DpoStats(c / n, r / n, (c - r) / n, a / n);
+  }
+
+  private static NDArray logps(Transformer t, NDManager m, LmBatch b) {
+    return CausalLmLoss.sequenceLogProbs(t.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()));
+  }
+
+  static NDArray ids(NDManager m, long[][] rows) {
+    long[] flat = new long[rows.length * rows[0].length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(rows[i], 0, flat, i * rows[0].length, rows[0].length);
+    }
+    return m.create(flat, new Shape(rows.length, rows[0].length));
+  }
+
+  static NDArray mask(NDManager m, float[][] rows) {
+    float[] flat = new float[rows.length * rows[0].length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(rows[i], 0, flat, i * rows[0].length, rows[0].length);
+    }
+    return m.create(flat, new Shape(rows.length, rows[0].length));
+  }
+
+  @Override
+  public void close() {
+    optimizer.close();
+  }
+}
