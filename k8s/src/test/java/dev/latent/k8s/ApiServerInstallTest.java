@@ -134,6 +134,20 @@ class ApiServerInstallTest {
     helm("uninstall", "rb", "-n", namespace);
   }
 
+  @Test
+  void generatedPasswordsSurviveAnUpgrade() {
+    String namespace = "it-sticky";
+    helm("install", "st", Tools.CHART.toString(), "-n", namespace, "--create-namespace",
+        "--set", "postgresql.enabled=true", "--set", "redis.enabled=true");
+    String before = kubectl("get", "secret", "st-latent", "-n", namespace, "-o", "jsonpath={.data}");
+    assertThat(before).contains("postgres-password").contains("redis-password");
+    helm("upgrade", "st", Tools.CHART.toString(), "-n", namespace,
+        "--set", "postgresql.enabled=true", "--set", "redis.enabled=true", "--set", "gateway.replicaCount=2");
+    assertThat(kubectl("get", "secret", "st-latent", "-n", namespace, "-o", "jsonpath={.data}")).isEqualTo(before);
+    assertThat(kubectl("get", "deployment", "st-latent-gateway", "-n", namespace, "-o", "jsonpath={.spec.replicas}")).isEqualTo("2");
+    helm("uninstall", "st", "-n", namespace);
+  }
+
   private String canI(String verb, String resource, String namespace, String subject) {
     List<String> command = Stream.concat(
         Stream.of(Tools.kubectl(bundledKubectl).toString(), "--kubeconfig", kubeconfig.toString()),

@@ -225,6 +225,19 @@ class RenderedChartTest {
   }
 
   @Test
+  void aChangedConfigRollsOnlyThatServicesPods() {
+    Manifests before = Manifests.render("cpu-only");
+    Manifests after = Manifests.render("cpu-only", "--set", "inference.config.runtime.max-batch=8");
+    assertThat(checksum(after, "inference")).isNotEqualTo(checksum(before, "inference"));
+    assertThat(checksum(after, "vision")).isEqualTo(checksum(before, "vision"));
+    assertThat(checksum(after, "gateway")).isEqualTo(checksum(before, "gateway"));
+  }
+
+  private static String checksum(Manifests manifests, String service) {
+    return manifests.deployment(service).getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
+  }
+
+  @Test
   void trainingRunsWithAServiceAccountAllowedToManageJobs() {
     Manifests manifests = Manifests.render("cpu-only");
     PodSpec training = manifests.deployment("training").getSpec().getTemplate().getSpec();
