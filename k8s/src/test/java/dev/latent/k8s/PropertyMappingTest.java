@@ -67,6 +67,14 @@ class PropertyMappingTest {
     assertThat(scan(REPO.resolve("libs/service-support/src/main/java")).binds("latent.http.max-request-body")).isTrue();
   }
 
+  @Test
+  void theSecretEnvironmentVariablesAreTheOnesTheServicesRead() throws IOException {
+    // The admin key reaches latent.gateway.keys.admin-key only through this placeholder.
+    assertThat(Files.readString(REPO.resolve("gateway/src/main/resources/application.yaml"))).contains("${LATENT_ADMIN_KEY");
+    assertThat(Files.readString(REPO.resolve("libs/service-support/src/main/resources/latent-service-defaults.properties")))
+        .contains("latent.home=${LATENT_HOME");
+  }
+
   @SuppressWarnings("unchecked")
   private static void leaves(String path, Object node, List<String> out) {
     if (node instanceof Map<?, ?> map && !map.isEmpty()) {
