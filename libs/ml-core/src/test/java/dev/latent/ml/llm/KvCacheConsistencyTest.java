@@ -26,7 +26,11 @@ class KvCacheConsistencyTest {
         Arguments.of("mla", TinyModels.mla()),
         Arguments.of("mla-qlora", TinyModels.mlaWithQLora()),
         Arguments.of("moe", TinyModels.moe()),
-        Arguments.of("qwen2-bias", TinyModels.gqa().withArchitecture(TransformerConfig.Architecture.QWEN2)));
+        Arguments.of("qwen2-bias", TinyModels.gqa().withArchitecture(TransformerConfig.Architecture.QWEN2)),
+        Arguments.of("llama3-rope", TinyModels.gqa().withRope(500000, new TransformerConfig.RopeScaling(
+            "llama3", 8, 64, 32, 1, 1, 0, 1, 4))),
+        Arguments.of("mla-moe-yarn", TinyModels.moe().withRope(10000, new TransformerConfig.RopeScaling(
+            "yarn", 40, 64, 32, 1, 0.707, 0.707, 1, 4))));
   }
 
   @ParameterizedTest(name = "{0}")
