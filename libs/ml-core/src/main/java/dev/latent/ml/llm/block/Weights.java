@@ -90,7 +90,7 @@ public final class Weights {
     return Collections.unmodifiableMap(hfSlots);
   }
 
-  /** The HF tensor {@code hfName} as a view (rows of its parameter); attached to the parameter's manager. */
+  /** The HF tensor {@code hfName}: its parameter, or a row view of it made in {@code into}. */
   public NDArray hfTensor(String hfName, NDManager into) {
     Slot s = hfSlots.get(hfName);
     if (s == null) {
