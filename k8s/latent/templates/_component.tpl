@@ -111,6 +111,11 @@ spec:
   replicas: {{ $v.replicaCount }}
   {{- end }}
   revisionHistoryLimit: 3
+  {{- if .trainingData }}
+  # The training volume is ReadWriteOnce: the old pod lets go of it before the new one starts.
+  strategy:
+    type: Recreate
+  {{- end }}
   selector:
     matchLabels:
       {{- include "latent.selectorLabels" . | nindent 6 }}
@@ -247,6 +252,10 @@ spec:
             - name: models
               mountPath: /data/models
             {{- end }}
+            {{- if .trainingData }}
+            - name: training-data
+              mountPath: /data/training
+            {{- end }}
       volumes:
         - name: config
           configMap:
@@ -269,11 +278,24 @@ spec:
           emptyDir: {}
           {{- end }}
         {{- end }}
+        {{- if .trainingData }}
+        {{- $trainingClaim := include "latent.training.claimName" .root }}
+        - name: training-data
+          {{- if $trainingClaim }}
+          persistentVolumeClaim:
+            claimName: {{ $trainingClaim }}
+          {{- else }}
+          emptyDir: {}
+          {{- end }}
+        {{- end }}
 {{- end -}}
 
-{{/* latent.http plus a service's own tree, with the model store the chart mounts. */}}
+{{/* latent.http (global, then the component's) plus a service's own tree with the model store the
+     chart mounts, and an optional `spring` tree (database connection). */}}
 {{- define "latent.component.serviceConfig" -}}
 {{- $own := mustMergeOverwrite (dict "model-store" "/data/models") (deepCopy (default dict .values.config)) -}}
-{{- $body := dict "server" (dict "port" .values.port) "latent" (dict "http" (deepCopy .root.Values.http) .component $own) -}}
+{{- $http := mustMergeOverwrite (deepCopy .root.Values.http) (deepCopy (default dict .values.http)) -}}
+{{- $body := dict "server" (dict "port" .values.port) "latent" (dict "http" $http .component $own) -}}
+{{- with .spring }}{{- $_ := set $body "spring" . -}}{{- end }}
 {{- toYaml $body -}}
 {{- end -}}

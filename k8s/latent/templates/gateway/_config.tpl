@@ -24,7 +24,8 @@
 {{- end -}}
 {{- $_ := set $spring "data" (dict "redis" $redis) -}}
 {{- end -}}
-{{- $body := dict "server" (dict "port" .Values.gateway.port) "latent" (dict "http" (deepCopy .Values.http) "gateway" $gateway) -}}
+{{- $http := mustMergeOverwrite (deepCopy .Values.http) (deepCopy (default dict .Values.gateway.http)) -}}
+{{- $body := dict "server" (dict "port" .Values.gateway.port) "latent" (dict "http" $http "gateway" $gateway) -}}
 {{- if $spring -}}{{- $_ := set $body "spring" $spring -}}{{- end -}}
 {{- toYaml $body -}}
 {{- end -}}
@@ -36,16 +37,21 @@
   valueFrom:
     {{- include "latent.secretRef" (dict "root" . "existing" .Values.adminKey.existingSecret "existingKey" .Values.adminKey.existingSecretKey "key" "admin-key") | nindent 4 }}
 {{- end }}
+{{- include "latent.postgresql.env" . }}
+{{- if and (include "latent.redis.host" .) (include "latent.redis.hasPassword" .) }}
+- name: SPRING_DATA_REDIS_PASSWORD
+  valueFrom:
+    {{- include "latent.secretRef" (dict "root" . "existing" .Values.redis.existingSecret "existingKey" .Values.redis.existingSecretKey "key" "redis-password") | nindent 4 }}
+{{- end }}
+{{- end -}}
+
+{{/* The database password as the two variables Spring reads (R2DBC at runtime, Flyway for migrations). */}}
+{{- define "latent.postgresql.env" -}}
 {{- if include "latent.postgresql.host" . }}
 {{- range $name := list "SPRING_R2DBC_PASSWORD" "SPRING_FLYWAY_PASSWORD" }}
 - name: {{ $name }}
   valueFrom:
     {{- include "latent.secretRef" (dict "root" $ "existing" $.Values.postgresql.existingSecret "existingKey" $.Values.postgresql.existingSecretKey "key" "postgres-password") | nindent 4 }}
 {{- end }}
-{{- end }}
-{{- if and (include "latent.redis.host" .) (include "latent.redis.hasPassword" .) }}
-- name: SPRING_DATA_REDIS_PASSWORD
-  valueFrom:
-    {{- include "latent.secretRef" (dict "root" . "existing" .Values.redis.existingSecret "existingKey" .Values.redis.existingSecretKey "key" "redis-password") | nindent 4 }}
 {{- end }}
 {{- end -}}

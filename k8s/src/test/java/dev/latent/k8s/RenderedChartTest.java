@@ -202,6 +202,30 @@ class RenderedChartTest {
   }
 
   @Test
+  void trainingKeepsItsDataOnAVolumeAndItsTablesInItsOwnSchema() {
+    Manifests cpu = Manifests.render("cpu-only");
+    Deployment deployment = cpu.deployment("training");
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container container = pod.getContainers().getFirst();
+    assertThat(mountPath(container, "training-data")).isEqualTo("/data/training");
+    assertThat(volume(pod, "training-data").getPersistentVolumeClaim().getClaimName()).isEqualTo("rel-latent-training-data");
+    assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+    assertThat(cpu.one(PersistentVolumeClaim.class, "rel-latent-training-data").getSpec().getAccessModes())
+        .containsExactly("ReadWriteOnce");
+    Map<String, Object> spring = springConfig(cpu, "training");
+    assertThat(at(spring, "r2dbc", "url")).isEqualTo("r2dbc:postgresql://rel-latent-postgresql:5432/latent?schema=training");
+    assertThat(at(spring, "flyway", "url")).isEqualTo("jdbc:postgresql://rel-latent-postgresql:5432/latent?currentSchema=training");
+    assertThat(at(spring, "flyway", "default-schema")).isEqualTo("training");
+    assertThat(container.getEnv()).extracting(EnvVar::getName).contains("SPRING_R2DBC_PASSWORD", "SPRING_FLYWAY_PASSWORD");
+    // Uploads are single large requests: training's own body limit wins over the global one.
+    assertThat(at(latentConfig(cpu, "training"), "http", "max-request-body")).isEqualTo("128MB");
+    assertThat(at(latentConfig(cpu, "inference"), "http", "max-request-body")).isEqualTo("16MB");
+
+    Manifests defaults = Manifests.parse(Tools.template(null));
+    assertThat(springConfig(defaults, "training")).isEmpty();
+  }
+
+  @Test
   void defaultsRunWithTheEmbeddedLedgerAndNoSecret() {
     Manifests defaults = Manifests.parse(Tools.template(null));
     assertThat(springConfig(defaults, "gateway")).isEmpty();
