@@ -1,12 +1,19 @@
 package dev.latent.inference.models;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import reactor.test.StepVerifier;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
@@ -44,5 +51,24 @@ class ModelsTest {
             "messages", List.of(Map.of("role", "user", "content", "x"))))
         .exchange().expectStatus().isOk();
     client.post().uri("/admin/models/no-such-dir/load").exchange().expectStatus().isNotFound();
+  }
+
+  @Test
+  void anErrorAfterTheStreamBeganIsAFinalSseErrorEvent() {
+    var events = client.post().uri("/v1/chat/completions").accept(MediaType.TEXT_EVENT_STREAM)
+        .bodyValue(Map.of("model", "latent-seeded-tiny", "max_tokens", 3000, "stream", true,
+            "messages", List.of(Map.of("role", "user", "content", "go on"))))
+        .exchange().expectStatus().isOk()
+        .returnResult(new ParameterizedTypeReference<ServerSentEvent<String>>() {})
+        .getResponseBody().map(ServerSentEvent::data);
+    StepVerifier.create(events)
+        .expectNextCount(3)
+        .then(() -> client.post().uri("/admin/models/latent-seeded-tiny/unload").exchange()
+            .expectStatus().isOk())
+        .thenConsumeWhile(e -> !e.contains("\"error\""))
+        .assertNext(e -> assertThat(e).contains("\"error\"").contains("unloaded"))
+        .expectComplete()
+        .verify(Duration.ofSeconds(60));
+    client.post().uri("/admin/models/latent-seeded-tiny/load").exchange().expectStatus().isOk();
   }
 }

@@ -1,0 +1,151 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Load generator for `./platform bench serve`: real HTTP + SSE against a running inference
+ * service, JDK only (run as `java ServeBench.java ...`). For each concurrency level, that many
+ * clients stream completions of distinct random prompts (so the prefix cache cannot help) and
+ * one JSON line is printed: aggregate generated tokens per second, TTFT and TPOT percentiles.
+ *
+ * Args: --url U --model M --concurrency 1,4,16 --prompt 256 --tokens 128 [--requests N] [--label k=v]
+ */
+public class ServeBench {
+
+  record Result(long ttftNanos, long endNanos, long startNanos, int tokens) {}
+
+  private static final Pattern COMPLETION_TOKENS = Pattern.compile("\"completion_tokens\":(\\d+)");
+
+  public static void main(String[] args) throws Exception {
+    String url = "http://localhost:8081";
+    String model = "latent-seeded-15m";
+    String levels = "1,4,16";
+    int prompt = 256;
+    int tokens = 128;
+    int requestsArg = 0;
+    String extra = "";
+    for (int i = 0; i < args.length; i += 2) {
+      switch (args[i]) {
+        case "--url" -> url = args[i + 1];
+        case "--model" -> model = args[i + 1];
+        case "--concurrency" -> levels = args[i + 1];
+        case "--prompt" -> prompt = Integer.parseInt(args[i + 1]);
+        case "--tokens" -> tokens = Integer.parseInt(args[i + 1]);
+        case "--requests" -> requestsArg = Integer.parseInt(args[i + 1]);
+        case "--json" -> extra = args[i + 1];
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    Random random = new Random(7);
+    // Warm-up: JIT and the first native allocations, not measured.
+    run(http, url, model, randomPrompt(random, prompt), 8);
+    for (String level : levels.split(",")) {
+      int c = Integer.parseInt(level.trim());
+      int requests = requestsArg > 0 ? requestsArg : Math.max(c, 4);
+      List<String> prompts = new ArrayList<>();
+      for (int i = 0; i < requests; i++) {
+        prompts.add(randomPrompt(random, prompt));
+      }
+      AtomicInteger next = new AtomicInteger();
+      final String u = url;
+      final String m = model;
+      final int t = tokens;
+      long start = System.nanoTime();
+      List<Result> results = new ArrayList<>();
+      try (ExecutorService pool = Executors.newFixedThreadPool(c)) {
+        List<Future<List<Result>>> workers = new ArrayList<>();
+        for (int w = 0; w < c; w++) {
+          workers.add(pool.submit(() -> {
+            List<Result> mine = new ArrayList<>();
+            int i;
+            while ((i = next.getAndIncrement()) < prompts.size()) {
+              mine.add(run(http, u, m, prompts.get(i), t));
+            }
+            return mine;
+          }));
+        }
+        for (var f : workers) {
+          results.addAll(f.get());
+        }
+      }
+      double wall = (System.nanoTime() - start) / 1e9;
+      long generated = results.stream().mapToLong(Result::tokens).sum();
+      double[] ttft = results.stream().mapToDouble(r -> (r.ttftNanos - r.startNanos) / 1e6).toArray();
+      double[] tpot = results.stream().filter(r -> r.tokens > 1)
+          .mapToDouble(r -> (r.endNanos - r.ttftNanos) / 1e6 / (r.tokens - 1)).toArray();
+      double[] e2e = results.stream().mapToDouble(r -> (r.endNanos - r.startNanos) / 1e6).toArray();
+      System.out.println(String.format(Locale.ROOT,
+          "{\"bench\":\"serve\",%s\"concurrency\":%d,\"requests\":%d,\"prompt_tokens\":%d,"
+              + "\"max_tokens\":%d,\"generated_tokens\":%d,\"wall_s\":%.2f,"
+              + "\"aggregate_tok_per_s\":%.1f,\"ttft_p50_ms\":%.1f,\"ttft_p99_ms\":%.1f,"
+              + "\"tpot_p50_ms\":%.2f,\"tpot_p99_ms\":%.2f,\"e2e_p50_ms\":%.1f}",
+          extra.isEmpty() ? "" : extra + ",", c, results.size(), prompt, tokens, generated, wall,
+          generated / wall, pct(ttft, 50), pct(ttft, 99), pct(tpot, 50), pct(tpot, 99),
+          pct(e2e, 50)));
+    }
+  }
+
+  // Printable ASCII: one token per character with the seeded byte-level tokenizer.
+  private static String randomPrompt(Random random, int length) {
+    var sb = new StringBuilder(length);
+    for (int i = 0; i < length; i++) {
+      sb.append((char) ('a' + random.nextInt(26)));
+    }
+    return sb.toString();
+  }
+
+  private static Result run(HttpClient http, String url, String model, String prompt, int tokens)
+      throws Exception {
+    String body = "{\"model\":\"" + model + "\",\"prompt\":\"" + prompt + "\",\"max_tokens\":"
+        + tokens + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}";
+    var request = HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+        .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    long start = System.nanoTime();
+    HttpResponse<java.util.stream.Stream<String>> response =
+        http.send(request, HttpResponse.BodyHandlers.ofLines());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("HTTP " + response.statusCode());
+    }
+    long[] first = {0};
+    int[] generated = {0};
+    response.body().forEach(line -> {
+      if (!line.startsWith("data:")) {
+        return;
+      }
+      if (first[0] == 0 && line.contains("\"text\"")) {
+        first[0] = System.nanoTime();
+      }
+      Matcher m = COMPLETION_TOKENS.matcher(line);
+      if (m.find()) {
+        generated[0] = Integer.parseInt(m.group(1));
+      }
+    });
+    long end = System.nanoTime();
+    return new Result(first[0] == 0 ? end : first[0], end, start, generated[0]);
+  }
+
+  private static double pct(double[] values, int p) {
+    if (values.length == 0) {
+      return 0;
+    }
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+}

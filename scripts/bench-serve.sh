@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# ./platform bench serve [--shape tiny|15m|110m] [--concurrency 1,4,16] [--prompt 256] [--tokens 128]
+#   [--requests N] [--device cpu|gpu|auto] [--max-batch 16]
+# Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
+# seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
+# streams completions of distinct random prompts from N concurrent clients, and prints one JSON
+# line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/jdk.sh"
+JAVA_HOME="$(latent_find_jdk25)"
+JAVA="$JAVA_HOME/bin/java"
+
+shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --shape) shape=$2 ;;
+    --concurrency) concurrency=$2 ;;
+    --prompt) prompt=$2 ;;
+    --tokens) tokens=$2 ;;
+    --requests) requests=$2 ;;
+    --device) device=$2 ;;
+    --max-batch) max_batch=$2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+jar="$ROOT/inference-service/target/inference-service.jar"
+if [ ! -f "$jar" ]; then
+  echo "building $jar" >&2
+  (cd "$ROOT" && ./mvnw -q -B -ntp -pl inference-service -am package -DskipTests) >&2
+fi
+
+home="${LATENT_HOME:-$ROOT/data}"
+store="$home/bench-models/$shape"
+logs="$home/logs"
+mkdir -p "$store" "$logs"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log="$logs/bench-serve-$shape.log"
+
+"$JAVA" -XX:+UseG1GC --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
+  -DDJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/djl-cache}" -jar "$jar" \
+  --server.port="$port" \
+  --latent.inference.model-store="$store" \
+  --latent.inference.runtime.seeded-shape="$shape" \
+  --latent.inference.runtime.device="$device" \
+  --latent.inference.runtime.max-batch="$max_batch" \
+  --latent.inference.runtime.queue=256 \
+  --latent.inference.runtime.kv-cache-budget=1GB \
+  --latent.inference.embeddings.enabled=false \
+  --logging.level.root=WARN >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+
+for _ in $(seq 1 600); do
+  if python3 - "$port" <<'PY' 2>/dev/null
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/actuator/health/readiness", timeout=2)
+PY
+  then break; fi
+  kill -0 $pid 2>/dev/null || { echo "service exited; see $log" >&2; tail -20 "$log" >&2; exit 1; }
+  sleep 0.5
+done
+
+"$JAVA" "$ROOT/inference-service/bench/ServeBench.java" --url "http://127.0.0.1:$port" \
+  --model "latent-seeded-$shape" --concurrency "$concurrency" --prompt "$prompt" \
+  --tokens "$tokens" --requests "$requests" \
+  --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"cpus\":$(nproc)"
