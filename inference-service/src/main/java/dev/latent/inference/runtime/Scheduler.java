@@ -48,6 +48,7 @@ public final class Scheduler implements AutoCloseable {
   private final AtomicLong seeds = new AtomicLong(0x5EED);
   private volatile int runningCount;
   private volatile int blocksInUse;
+  private volatile int admittingCount;
   private volatile double hitRate;
   private volatile boolean closed;
 
@@ -107,7 +108,7 @@ public final class Scheduler implements AutoCloseable {
   }
 
   int waitingCount() {
-    return waiting.size() + admitting.size();
+    return waiting.size() + admittingCount;
   }
 
   /** Fraction of KV blocks held by running sequences (idle prefix-cache blocks are reclaimable). */
@@ -127,6 +128,7 @@ public final class Scheduler implements AutoCloseable {
 
   private void publish() {
     runningCount = running.size();
+    admittingCount = admitting.size();
     int held = 0;
     for (Sequence s : running) {
       held += s.kv == null ? 0 : s.kv.blocks().size();
