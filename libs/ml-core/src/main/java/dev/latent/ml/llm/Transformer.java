@@ -204,7 +204,18 @@ public final class Transformer implements AutoCloseable {
     if (tokens.length == 0) {
       throw new IllegalArgumentException("prefill needs at least one token");
     }
-    return step(List.of(seq), tokens, tokens.length)[0];
+    return step(List.of(seq), tokens, tokens.length, false)[0];
+  }
+
+  /**
+   * As {@link #prefill}, but returns the logits after every token {@code [T][V]} (prompt
+   * logprobs, {@code echo}); the LM head then runs on all positions.
+   */
+  public float[][] prefillAll(KvSequence seq, int[] tokens) {
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("prefill needs at least one token");
+    }
+    return step(List.of(seq), tokens, tokens.length, true);
   }
 
   /**
@@ -217,10 +228,10 @@ public final class Transformer implements AutoCloseable {
       throw new IllegalArgumentException("decode needs one token per sequence, got " + tokens.length
           + " tokens for " + seqs.size() + " sequences");
     }
-    return step(seqs, tokens, 1);
+    return step(seqs, tokens, 1, false);
   }
 
-  private float[][] step(List<KvSequence> seqs, int[] tokens, int t) {
+  private float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions) {
     int b = seqs.size();
     PagedKvCache cache = seqs.getFirst().cache();
     if (new HashSet<>(seqs).size() != b) {
@@ -247,14 +258,14 @@ public final class Transformer implements AutoCloseable {
     }
     float[][] logits;
     try (NDManager m = manager.newSubManager()) {
-      logits = runCached(m, seqs, tokens, t, len, cache);
+      logits = runCached(m, seqs, tokens, t, len, cache, allPositions);
     }
     seqs.forEach(s -> s.advance(t));
     return logits;
   }
 
   private float[][] runCached(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
-      PagedKvCache cache) {
+      PagedKvCache cache, boolean allPositions) {
     int b = seqs.size();
     int[] positions = new int[b * t];
     long[] write = new long[b * t];
@@ -291,14 +302,15 @@ public final class Transformer implements AutoCloseable {
     for (DecoderLayer layer : layers) {
       x = layer.forward(x, step);
     }
-    if (t > 1) {
+    if (t > 1 && !allPositions) {
       x = x.reshape(b, t, config.hiddenSize()).get(new NDIndex(":, -1, :")); // last token of each
     }
     float[] flat = Projection.apply(norm.apply(x), lmHead)
         .toType(DataType.FLOAT32, false).toFloatArray();
     int v = config.vocabSize();
-    float[][] out = new float[b][v];
-    for (int s = 0; s < b; s++) {
+    int rows = flat.length / v;
+    float[][] out = new float[rows][v];
+    for (int s = 0; s < rows; s++) {
       System.arraycopy(flat, s * v, out[s], 0, v);
     }
     return out;

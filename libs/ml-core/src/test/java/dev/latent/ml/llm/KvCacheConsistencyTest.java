@@ -58,6 +58,19 @@ class KvCacheConsistencyTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void prefillAllGivesEveryPositionsLogits() {
+    int[] a = {5, 17, 3, 42};
+    try (Transformer model = Transformer.random(TinyModels.gqa(), 7, ModelOptions.cpu());
+        PagedKvCache cache = model.newKvCache(4, 4)) {
+      float[][] all = model.prefillAll(cache.newSequence(), a);
+      assertThat(all).hasNumberOfRows(4);
+      for (int i = 0; i < a.length; i++) {
+        assertClose(all[i], fullLogits(model, slice(a, 0, i + 1)));
+      }
+    }
+  }
+
   static float[] fullLogits(Transformer model, int[] tokens) {
     try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
       long[] ids = new long[tokens.length];
