@@ -71,6 +71,50 @@ class ChatCompletionsTest {
   }
 
   @Test
+  void logprobsAndSeedsBehaveAsOpenAiDocumentsThem() {
+    Map<String, Object> body = Map.of("model", MODEL, "max_tokens", 6, "temperature", 1.0,
+        "seed", 1234, "logprobs", true, "top_logprobs", 2,
+        "messages", List.of(Map.of("role", "user", "content", "Roll the dice")));
+    var first = client.post().uri("/v1/chat/completions").bodyValue(body).exchange()
+        .expectStatus().isOk().expectBody()
+        .jsonPath("$.choices[0].logprobs.content.length()").isEqualTo(6)
+        .jsonPath("$.choices[0].logprobs.content[0].top_logprobs.length()").isEqualTo(2)
+        .jsonPath("$.choices[0].logprobs.content[0].logprob").isNumber()
+        .returnResult().getResponseBody();
+    var second = client.post().uri("/v1/chat/completions").bodyValue(body).exchange()
+        .expectStatus().isOk().expectBody().returnResult().getResponseBody();
+    String a = new String(first).replaceAll("\"(id|created)\":[^,]*,", "");
+    String b = new String(second).replaceAll("\"(id|created)\":[^,]*,", "");
+    // Same seed, same input: the same tokens. (Logprobs may differ in the last float digits: the
+    // second request's prompt comes from the prefix cache, computed in other chunk sizes.)
+    assertThat(a.substring(a.indexOf("\"message\""), a.indexOf("\"logprobs\"")))
+        .isEqualTo(b.substring(b.indexOf("\"message\""), b.indexOf("\"logprobs\"")));
+  }
+
+  @Test
+  void stopStringsEndTheOutputWithoutShowingIt() {
+    String full = completion(Map.of("model", MODEL, "prompt", "abc", "max_tokens", 12,
+        "temperature", 0)).get("text").toString();
+    int k = 1;
+    while (k < full.length() && (full.charAt(k) == '\uFFFD' || Character.isSurrogate(full.charAt(k)))) {
+      k++;
+    }
+    assertThat(k).as("greedy output %s", full).isLessThan(full.length());
+    String stop = String.valueOf(full.charAt(k));
+    var stopped = completion(Map.of("model", MODEL, "prompt", "abc", "max_tokens", 12,
+        "temperature", 0, "stop", stop));
+    assertThat(stopped.get("text")).isEqualTo(full.substring(0, full.indexOf(stop)));
+    assertThat(stopped.get("finish_reason")).isEqualTo("stop");
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> completion(Map<String, Object> request) {
+    Map<String, Object> body = client.post().uri("/v1/completions").bodyValue(request).exchange()
+        .expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
+    return ((List<Map<String, Object>>) body.get("choices")).getFirst();
+  }
+
+  @Test
   void badRequestsAreProblemsNamingTheParameter() {
     expectParam(Map.of("model", MODEL, "messages", List.of()), "messages");
     expectParam(Map.of("model", MODEL, "temperature", 3,
