@@ -20,7 +20,7 @@ import org.springframework.web.reactive.function.BodyInserters;
     "latent.home=target/test-home/files", "latent.training.files.max-bytes=2KB",
     "latent.training.files.max-lines=5"})
 @AutoConfigureWebTestClient
-class FilesApiTest {
+public class FilesApiTest {
 
   static final Path home = Path.of("target/test-home/files");
 
@@ -32,7 +32,7 @@ class FilesApiTest {
   @Autowired
   WebTestClient client;
 
-  static MultipartBodyBuilder upload(String content, String purpose) {
+  public static MultipartBodyBuilder upload(String content, String purpose) {
     MultipartBodyBuilder b = new MultipartBodyBuilder();
     b.part("file", new ByteArrayResource(content.getBytes()) {
       @Override

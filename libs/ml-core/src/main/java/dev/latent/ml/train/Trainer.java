@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.latent.ml.llm.Transformer;
 import java.util.ArrayList;
@@ -99,6 +100,7 @@ public final class Trainer implements AutoCloseable {
 
   /** Mean masked loss over {@code batches} without updating (eval loss). */
   public double evalLoss(List<LmBatch> batches) {
+    noGrad();
     if (lora != null) {
       lora.applyToModel();
     }
@@ -113,6 +115,15 @@ public final class Trainer implements AutoCloseable {
       }
     }
     return tokens == 0 ? Double.NaN : sum / tokens;
+  }
+
+  /**
+   * PyTorch's grad mode is per thread and on by default in new threads; DJL only turns it on inside
+   * a collector. Off here, so in-place updates of leaf parameters are allowed and evaluation
+   * records no graph.
+   */
+  private static void noGrad() {
+    JniUtils.setGradMode(false);
   }
 
   private record Pass(NDArray loss, long tokens, DpoLoss.@Nullable Result dpo) {}
@@ -131,6 +142,7 @@ public final class Trainer implements AutoCloseable {
     double lossSum = 0;
     long tokens = 0;
     List<DpoLoss.Result> dpo = new ArrayList<>();
+    noGrad();
     try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
       AUTOGRAD.lock();
       try {

@@ -1,0 +1,159 @@
+package dev.latent.training.jobs;
+
+import dev.latent.training.TrainingProperties;
+import dev.latent.training.files.FileRepository;
+import dev.latent.training.files.FileStore;
+import dev.latent.training.files.TrainingFile;
+import dev.latent.training.jobs.JobWire.Job;
+import dev.latent.training.jobs.JobWire.JobError;
+import dev.latent.training.jobs.JobWire.Status;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * The in-process runner: {@code latent.training.jobs.slots} platform threads of its own (never
+ * Netty's) run queued jobs. Cancellation is a flag read before every optimizer step. On shutdown
+ * running jobs stop at the next step and stay {@code running} in the database; on start every
+ * unfinished job is queued again and resumes from its last checkpoint.
+ */
+@Component
+public class JobRunner implements DisposableBean {
+
+  private static final Logger log = LoggerFactory.getLogger(JobRunner.class);
+
+  private final JobRepository jobs;
+  private final JobEvents events;
+  private final FileRepository files;
+  private final FileStore store;
+  private final JobsProperties props;
+  private final Path modelStore;
+  private final ExecutorService pool;
+  private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+  private volatile boolean shuttingDown;
+
+  public JobRunner(JobRepository jobs, JobEvents events, FileRepository files, FileStore store, JobsProperties props,
+      TrainingProperties training) {
+    this.jobs = jobs;
+    this.events = events;
+    this.files = files;
+    this.store = store;
+    this.props = props;
+    this.modelStore = training.modelStore();
+    AtomicInteger n = new AtomicInteger();
+    this.pool = Executors.newFixedThreadPool(props.slots(), r -> {
+      Thread t = new Thread(r, "training-slot-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public void submit(String jobId) {
+    pool.execute(() -> run(jobId));
+  }
+
+  /** Asks a queued or running job to stop; it stops before its next step. */
+  public void cancel(String jobId) {
+    cancelled.add(jobId);
+  }
+
+  @EventListener(ApplicationReadyEvent.class)
+  public void resumeUnfinished() {
+    jobs.unfinished().map(Job::id).doOnNext(this::submit).subscribe();
+  }
+
+  private void run(String jobId) {
+    Job job = jobs.find(jobId).block();
+    if (job == null || job.state().finished() || shuttingDown) {
+      return;
+    }
+    if (cancelled.contains(jobId)) {
+      finish(jobId, Status.CANCELLED, "Fine-tuning job cancelled");
+      return;
+    }
+    boolean resumed = job.state() == Status.RUNNING;
+    if (!resumed) {
+      jobs.transition(jobId, Status.RUNNING).block();
+      events.append(jobId, "info", JobEvents.STATUS, "Fine-tuning job started", Map.of("status", "running"));
+    }
+    try {
+      TrainingFile training = files.find(job.trainingFile()).blockOptional()
+          .orElseThrow(() -> new IllegalArgumentException("training file " + job.trainingFile() + " was deleted"));
+      Path validation = job.validationFile() == null ? null : store.path(job.validationFile());
+      TrainingRun run = new TrainingRun(job, modelStore.resolve(job.model()), store.path(training.id()), validation,
+          training.dataFormat(), modelStore, props);
+      TrainingRun.Resume resume = jobs.checkpoints(jobId).next()
+          .map(c -> new TrainingRun.Resume(c.stepNumber(), Path.of(c.fineTunedModelCheckpoint()),
+              job.trainedTokens() == null ? 0 : job.trainedTokens()))
+          .block();
+      String model = run.execute(resume, listener(jobId));
+      if (jobs.succeed(jobId, model).block() == Boolean.TRUE) {
+        events.append(jobId, "info", JobEvents.STATUS, "Fine-tuning job succeeded: " + model,
+            Map.of("status", "succeeded", "fine_tuned_model", model));
+      }
+    } catch (TrainingRun.Stopped stopped) {
+      if (!shuttingDown) {
+        finish(jobId, Status.CANCELLED, "Fine-tuning job cancelled");
+      }
+    } catch (RuntimeException | Error e) {
+      log.warn("job {} failed", jobId, e);
+      String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      if (jobs.fail(jobId, new JobError("training_failed", message, null)).block() == Boolean.TRUE) {
+        events.append(jobId, "error", JobEvents.STATUS, "Fine-tuning job failed: " + message, Map.of("status", "failed"));
+      }
+    } finally {
+      cancelled.remove(jobId);
+    }
+  }
+
+  private void finish(String jobId, Status status, String message) {
+    if (jobs.transition(jobId, status).block() == Boolean.TRUE) {
+      events.append(jobId, "info", JobEvents.STATUS, message, Map.of("status", status.wire()));
+    }
+  }
+
+  private TrainingRun.Listener listener(String jobId) {
+    return new TrainingRun.Listener() {
+      @Override
+      public @Nullable String stop() {
+        return shuttingDown ? "shutting down" : cancelled.contains(jobId) ? "cancelled" : null;
+      }
+
+      @Override
+      public void event(String type, String message, @Nullable Map<String, Object> data) {
+        events.append(jobId, "info", type, message, data);
+      }
+
+      @Override
+      public void progress(int step, int totalSteps, long trainedTokens) {
+        jobs.progress(jobId, step, totalSteps, trainedTokens).block();
+      }
+
+      @Override
+      public void checkpoint(int step, Path dir, Map<String, Object> metrics) {
+        jobs.insertCheckpoint(jobId, step, dir.toString(), metrics).block();
+      }
+    };
+  }
+
+  @Override
+  public void destroy() throws InterruptedException {
+    shuttingDown = true;
+    pool.shutdown();
+    if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
+      pool.shutdownNow();
+    }
+  }
+}
