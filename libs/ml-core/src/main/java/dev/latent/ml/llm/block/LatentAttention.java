@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@link #absorbed}: W_UK is folded into the query and W_UV applied after attention, so keys
  * are never decompressed (the cheap decode path); otherwise keys and values are decompressed per
- * step (the naive path, as written in the paper's equations; used for training).
+ * step (the naive path, as written in the paper's equations; always used without a cache, i.e.
+ * for training).
  */
 public final class LatentAttention implements Attention {
 
@@ -108,7 +109,9 @@ public final class LatentAttention implements Attention {
     NDArray kr = latent.get(new NDIndex(":, :, " + r + ":")).expandDims(1); // [B, 1, L, dr]
     NDArray ropeScores = qRope.matMul(kr.transpose(0, 1, 3, 2)); // [B, H, T, L]
     NDArray ctx;
-    if (absorbed) {
+    // the absorbed weights are views made once at load, outside any autograd graph: a forward
+    // without a cache (training, full recomputation) always takes the naive path
+    if (absorbed && cache != null) {
       NDArray qLatent = qNope.matMul(upKey); // [B, H, T, r]: W_UK folded into the query
       NDArray scores = qLatent.matMul(c.transpose(0, 1, 3, 2)).add(ropeScores); // [B, H, T, L]
       NDArray probs = GroupedQueryAttention.softmax(GroupedQueryAttention.masked(scores.mul(scale), s));
