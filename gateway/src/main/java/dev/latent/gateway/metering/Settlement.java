@@ -1,0 +1,124 @@
+package dev.latent.gateway.metering;
+
+import dev.latent.gateway.ledger.BudgetLedger;
+import dev.latent.gateway.ledger.Reservation;
+import dev.latent.gateway.ledger.UsageRecord;
+import dev.latent.gateway.limits.RateLimiter;
+import dev.latent.gateway.pricing.Charge;
+import dev.latent.gateway.pricing.PriceBook;
+import dev.latent.gateway.pricing.TokenCounts;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.URI;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Turns what is known about a finished request into one ledger entry: the usage the stream or
+ * body reported; else the backend's own record; else the gateway's count of what it delivered
+ * ({@code estimated}); and nothing at all when nothing was delivered and no backend billed it.
+ */
+@Component
+class Settlement {
+
+  private static final Logger log = LoggerFactory.getLogger(Settlement.class);
+
+  private final BudgetLedger ledger;
+  private final PriceBook prices;
+  private final BackendUsageClient backends;
+  private final RateLimiter limiter;
+  private final MeterRegistry meters;
+
+  Settlement(BudgetLedger ledger, PriceBook prices, BackendUsageClient backends, RateLimiter limiter,
+      MeterRegistry meters) {
+    this.ledger = ledger;
+    this.prices = prices;
+    this.backends = backends;
+    this.limiter = limiter;
+    this.meters = meters;
+  }
+
+  /**
+   * @param reported usage the backend sent with the answer, if any
+   * @param instances where to ask when nothing was reported (the one that served it, if known)
+   * @param estimate what to bill when nobody can say; null → release unbilled
+   */
+  Mono<Void> settle(Reservation r, String model, @Nullable TokenCounts reported, List<URI> instances,
+      @Nullable TokenCounts estimate) {
+    if (reported != null) {
+      return bill(r, model, reported, UsageRecord.FINAL);
+    }
+    return ask(instances, r.requestId())
+        .flatMap(answer -> {
+          if (answer.known() && answer.running()) {
+            log.info("request {} still running on its backend; the reconciler will bill it", r.requestId());
+            return Mono.<Void>empty();
+          }
+          if (answer.known() && answer.tokens() != null) {
+            return bill(r, model, answer.tokens(), UsageRecord.FINAL);
+          }
+          return fallback(r, model, estimate);
+        })
+        .onErrorResume(e -> {
+          log.warn("usage of {} unavailable from its backend ({}); billing what was delivered", r.requestId(), e.toString());
+          return fallback(r, model, estimate);
+        });
+  }
+
+  /** The first instance that knows the request; UNKNOWN when none does. */
+  private Mono<BackendUsageClient.Answer> ask(List<URI> instances, String requestId) {
+    Mono<BackendUsageClient.Answer> result = Mono.just(BackendUsageClient.Answer.UNKNOWN);
+    Throwable[] lastError = new Throwable[1];
+    for (URI instance : instances) {
+      result = result.flatMap(previous -> previous.known() ? Mono.just(previous)
+          : backends.awaitFinal(instance, requestId).onErrorResume(e -> {
+            lastError[0] = e;
+            return Mono.just(BackendUsageClient.Answer.UNKNOWN);
+          }));
+    }
+    return result.flatMap(answer -> !answer.known() && lastError[0] != null
+        ? Mono.error(lastError[0]) : Mono.just(answer));
+  }
+
+  private Mono<Void> fallback(Reservation r, String model, @Nullable TokenCounts estimate) {
+    if (estimate == null) {
+      return ledger.release(r).then();
+    }
+    return bill(r, model, estimate, UsageRecord.ESTIMATED);
+  }
+
+  Mono<Void> bill(Reservation r, String model, TokenCounts tokens, String status) {
+    Charge charge = prices.charge(model, tokens, r.createdAt());
+    UsageRecord usage = new UsageRecord(r.requestId(), r.keyId(), r.tenant(), model, tokens, charge, status,
+        r.createdAt());
+    return ledger.capture(r, usage).flatMap(captured -> {
+      if (!captured) {
+        return Mono.<Void>empty();
+      }
+      record(r.tenant(), model, tokens, charge);
+      return limiter.charge(r.keyId(), tokens.total()).onErrorResume(e -> {
+        log.warn("could not charge {} tokens to the TPM of {}: {}", tokens.total(), r.keyId(), e.toString());
+        return Mono.empty();
+      });
+    });
+  }
+
+  private void record(String tenant, String model, TokenCounts tokens, Charge charge) {
+    counter("hit", tenant, model, tokens.promptCacheHit());
+    counter("miss", tenant, model, tokens.promptCacheMiss());
+    counter("output", tenant, model, tokens.completion());
+    counter("reasoning", tenant, model, tokens.reasoning());
+    // The metric is a double for Prometheus; the ledger keeps the exact amount.
+    meters.counter("latent.gateway.spend", "tenant", tenant, "model", model, "currency", charge.price().currency())
+        .increment(charge.cost().doubleValue());
+  }
+
+  private void counter(String type, String tenant, String model, long amount) {
+    if (amount > 0) {
+      meters.counter("latent.gateway.tokens", "tenant", tenant, "model", model, "type", type).increment(amount);
+    }
+  }
+}

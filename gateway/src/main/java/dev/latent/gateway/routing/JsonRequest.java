@@ -1,0 +1,34 @@
+package dev.latent.gateway.routing;
+
+import org.jspecify.annotations.Nullable;
+import org.springframework.web.server.ServerWebExchange;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The parsed body of a model request ({@code /v1/chat/completions}, {@code /v1/completions},
+ * {@code /v1/embeddings}). Parsed once; later filters (metering) may edit {@link #body} before the
+ * proxy serialises it for the backend.
+ *
+ * @param body the JSON object as received, edited in place by filters that must change it
+ * @param model the {@code model} the client asked for
+ * @param size bytes of the body as received
+ */
+public record JsonRequest(ObjectNode body, String model, int size) {
+
+  static final String ATTR = JsonRequest.class.getName();
+  static final String SERVED_MODEL_ATTR = JsonRequest.class.getName() + ".served";
+
+  public static @Nullable JsonRequest of(ServerWebExchange exchange) {
+    return exchange.getAttribute(ATTR);
+  }
+
+  /** The model that actually answered: the requested one, or the fallback the proxy used. */
+  public static String servedModel(ServerWebExchange exchange, JsonRequest request) {
+    String served = exchange.getAttribute(SERVED_MODEL_ATTR);
+    return served != null ? served : request.model();
+  }
+
+  public boolean stream() {
+    return body.path("stream").asBoolean(false);
+  }
+}
