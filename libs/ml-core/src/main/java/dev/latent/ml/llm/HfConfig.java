@@ -70,15 +70,17 @@ public final class HfConfig {
           integer(o, "v_head_dim", null));
       String topk = string(o, "topk_method", "greedy");
       String scoring = string(o, "scoring_func", "softmax");
-      if (!topk.equals("greedy") || !scoring.equals("softmax")) {
+      boolean grouped = topk.equals("group_limited_greedy");
+      if (!(topk.equals("greedy") || grouped) || !scoring.equals("softmax")) {
         throw new InvalidConfigException("DeepSeek router topk_method=" + topk + ", scoring_func=" + scoring
-            + " is not supported (greedy + softmax are)");
+            + " is not supported (greedy or group_limited_greedy with softmax are)");
       }
       if (integer(o, "n_routed_experts", 0) > 0) {
         moe = new Moe(integer(o, "n_routed_experts", null), integer(o, "n_shared_experts", 0),
             integer(o, "num_experts_per_tok", null), integer(o, "moe_intermediate_size", null),
             integer(o, "first_k_dense_replace", 0), integer(o, "moe_layer_freq", 1),
-            dbl(o, "routed_scaling_factor", 1.0), bool(o, "norm_topk_prob", false));
+            dbl(o, "routed_scaling_factor", 1.0), bool(o, "norm_topk_prob", false),
+            grouped ? integer(o, "n_group", null) : 1, grouped ? integer(o, "topk_group", null) : 1);
       }
       kvHeads = heads;
     }
@@ -162,7 +164,7 @@ public final class HfConfig {
       o.addProperty("qk_nope_head_dim", mla.qkNopeHeadDim());
       o.addProperty("qk_rope_head_dim", mla.qkRopeHeadDim());
       o.addProperty("v_head_dim", mla.vHeadDim());
-      o.addProperty("topk_method", "greedy");
+      o.addProperty("topk_method", c.moe() != null && c.moe().numGroups() > 1 ? "group_limited_greedy" : "greedy");
       o.addProperty("scoring_func", "softmax");
     }
     Moe moe = c.moe();
@@ -175,6 +177,8 @@ public final class HfConfig {
       o.addProperty("moe_layer_freq", moe.moeLayerFreq());
       o.addProperty("routed_scaling_factor", moe.routedScalingFactor());
       o.addProperty("norm_topk_prob", moe.normTopkProb());
+      o.addProperty("n_group", moe.numGroups());
+      o.addProperty("topk_group", moe.topkGroups());
     }
     return GSON.toJson(o);
   }

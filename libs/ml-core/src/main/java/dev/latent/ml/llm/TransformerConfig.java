@@ -98,11 +98,13 @@ public record TransformerConfig(
   /**
    * DeepSeekMoE FFN: softmax router over {@code numRoutedExperts}, the top {@code numExpertsPerTok}
    * are mixed, plus {@code numSharedExperts} always-on experts; layers below
-   * {@code firstKDenseReplace} keep a dense MLP.
+   * {@code firstKDenseReplace} keep a dense MLP. With {@code numGroups > 1} routing is
+   * DeepSeek-V2's group-limited greedy: experts come only from the {@code topkGroups} groups with
+   * the best single expert.
    */
   public record Moe(int numRoutedExperts, int numSharedExperts, int numExpertsPerTok,
       int moeIntermediateSize, int firstKDenseReplace, int moeLayerFreq,
-      double routedScalingFactor, boolean normTopkProb) {
+      double routedScalingFactor, boolean normTopkProb, int numGroups, int topkGroups) {
     public Moe {
       require(numRoutedExperts > 0, "n_routed_experts must be > 0");
       require(numExpertsPerTok > 0 && numExpertsPerTok <= numRoutedExperts,
@@ -110,6 +112,18 @@ public record TransformerConfig(
       require(numSharedExperts >= 0, "n_shared_experts must be >= 0");
       require(moeIntermediateSize > 0, "moe_intermediate_size must be > 0");
       require(firstKDenseReplace >= 0 && moeLayerFreq >= 1, "first_k_dense_replace/moe_layer_freq out of range");
+      require(numGroups >= 1 && numRoutedExperts % numGroups == 0,
+          "n_group (" + numGroups + ") must divide n_routed_experts (" + numRoutedExperts + ")");
+      require(topkGroups >= 1 && topkGroups <= numGroups, "topk_group must be in 1..n_group, got " + topkGroups);
+      require(numGroups == 1 || topkGroups * (numRoutedExperts / numGroups) >= numExpertsPerTok,
+          "topk_group groups hold fewer experts than num_experts_per_tok");
+    }
+
+    /** Plain greedy top-k routing (DeepSeek-V2-Lite). */
+    public Moe(int numRoutedExperts, int numSharedExperts, int numExpertsPerTok, int moeIntermediateSize,
+        int firstKDenseReplace, int moeLayerFreq, double routedScalingFactor, boolean normTopkProb) {
+      this(numRoutedExperts, numSharedExperts, numExpertsPerTok, moeIntermediateSize, firstKDenseReplace,
+          moeLayerFreq, routedScalingFactor, normTopkProb, 1, 1);
     }
   }
 

@@ -82,8 +82,13 @@ class ConfigTest {
         .hasMessageContaining("'vocab_size'");
     assertThatThrownBy(() -> HfConfig.parse(DEEPSEEK_V2_LITE.replace("\"num_experts_per_tok\": 6", "\"num_experts_per_tok\": 65")))
         .hasMessageContaining("num_experts_per_tok");
+    assertThatThrownBy(() -> HfConfig.parse(DEEPSEEK_V2_LITE.replace("\"greedy\"", "\"noaux_tc\"")))
+        .hasMessageContaining("noaux_tc");
     assertThatThrownBy(() -> HfConfig.parse(DEEPSEEK_V2_LITE.replace("\"greedy\"", "\"group_limited_greedy\"")))
-        .hasMessageContaining("group_limited_greedy");
+        .hasMessageContaining("'n_group'");
+    TransformerConfig grouped = HfConfig.parse(DEEPSEEK_V2_LITE.replace("\"greedy\"", "\"group_limited_greedy\", \"n_group\": 8, \"topk_group\": 3"));
+    assertThat(grouped.moe().numGroups()).isEqualTo(8);
+    assertThat(HfConfig.parse(HfConfig.toJson(grouped))).isEqualTo(grouped);
     assertThatThrownBy(() -> HfConfig.parse("[1, 2]")).hasMessageContaining("not a JSON object");
   }
 }

@@ -25,7 +25,9 @@ class ReferenceImplementationTest {
         Arguments.of("mistral-sliding-window", windowed),
         Arguments.of("mla-absorbed", TinyModels.mla()),
         Arguments.of("mla-qlora", TinyModels.mlaWithQLora()),
-        Arguments.of("mla-moe", TinyModels.moe()));
+        Arguments.of("mla-moe", TinyModels.moe()),
+        Arguments.of("mla-moe-group-limited", TinyModels.moe().withMla(TinyModels.moe().mla(),
+            new TransformerConfig.Moe(8, 1, 3, 16, 1, 1, 1.5, false, 4, 2))));
   }
 
   @ParameterizedTest(name = "{0}")

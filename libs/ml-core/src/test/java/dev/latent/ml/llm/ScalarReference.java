@@ -187,6 +187,28 @@ final class ScalarReference {
       probs[e] = logits[e];
     }
     softmax(probs);
+    if (moe.numGroups() > 1) { // group-limited: keep only the topk_group groups with the best expert
+      int perGroup = experts / moe.numGroups();
+      List<Integer> groups = new ArrayList<>();
+      for (int pick = 0; pick < moe.topkGroups(); pick++) {
+        int bestGroup = -1;
+        double bestScore = -1;
+        for (int g = 0; g < moe.numGroups(); g++) {
+          for (int e = g * perGroup; e < (g + 1) * perGroup; e++) {
+            if (!groups.contains(g) && probs[e] > bestScore) {
+              bestScore = probs[e];
+              bestGroup = g;
+            }
+          }
+        }
+        groups.add(bestGroup);
+      }
+      for (int e = 0; e < experts; e++) {
+        if (!groups.contains(e / perGroup)) {
+          probs[e] = 0;
+        }
+      }
+    }
     List<Integer> chosen = new ArrayList<>();
     for (int k = 0; k < moe.numExpertsPerTok(); k++) {
       int best = -1;

@@ -38,6 +38,38 @@ public final class MoeFeedForward {
         c.hiddenSize(), moe.moeIntermediateSize() * moe.numSharedExperts());
   }
 
+  /** 1 for experts in each token's {@code topkGroups} best groups (by their best expert), else 0. */
+  private NDArray groupMask(NDArray probs, NDManager manager) {
+    float[] p = probs.toFloatArray();
+    int experts = moe.numRoutedExperts();
+    int groups = moe.numGroups();
+    int perGroup = experts / groups;
+    int n = p.length / experts;
+    float[] mask = new float[p.length];
+    for (int t = 0; t < n; t++) {
+      float[] best = new float[groups];
+      for (int g = 0; g < groups; g++) {
+        best[g] = Float.NEGATIVE_INFINITY;
+        for (int e = g * perGroup; e < (g + 1) * perGroup; e++) {
+          best[g] = Math.max(best[g], p[t * experts + e]);
+        }
+      }
+      for (int pick = 0; pick < moe.topkGroups(); pick++) {
+        int g = 0;
+        for (int h = 1; h < groups; h++) {
+          if (best[h] > best[g]) {
+            g = h;
+          }
+        }
+        best[g] = Float.NEGATIVE_INFINITY;
+        for (int e = g * perGroup; e < (g + 1) * perGroup; e++) {
+          mask[t * experts + e] = 1f;
+        }
+      }
+    }
+    return manager.create(mask, probs.getShape());
+  }
+
   /** {@code x [N, dim]} to {@code [N, dim]}. */
   public NDArray forward(NDArray x, NDManager manager) {
     long n = x.getShape().get(0);
@@ -45,6 +77,9 @@ public final class MoeFeedForward {
     // router softmax in float32, as DeepSeek does
     NDArray probs = Projection.apply(x, router)
         .toType(DataType.FLOAT32, false).softmax(-1); // [N, E]
+    if (moe.numGroups() > 1) {
+      probs = probs.mul(groupMask(probs, manager)); // experts outside the chosen groups score 0
+    }
     NDList top = probs.topK(k, -1, true, true);
     NDArray weights = top.get(0); // [N, k]
     if (k > 1 && moe.normTopkProb()) {
