@@ -94,12 +94,15 @@ public final class Scheduler implements AutoCloseable {
     }
     Sinks.Many<GenerationEvent> sink = Sinks.many().unicast().onBackpressureBuffer();
     var sequence = new Sequence(request, sink, seeds.incrementAndGet());
+    // Recorded before the scheduler can see the sequence, so its final record is never
+    // overwritten by this first one.
+    usage.put(request.requestId(), modelId, false, null, sequence.usage());
     if (!waiting.offer(sequence)) {
+      usage.remove(request.requestId());
       metrics.rejected(modelId);
       throw ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,
           "too many requests are waiting for " + modelId, properties.retryAfter());
     }
-    usage.put(request.requestId(), modelId, false, null, sequence.usage());
     return sink.asFlux().doOnCancel(sequence::cancel);
   }
 

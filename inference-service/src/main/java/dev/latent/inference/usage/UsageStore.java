@@ -48,6 +48,11 @@ public class UsageStore {
     sweep();
   }
 
+  /** Forgets a request that was never accepted (nothing to bill). */
+  public void remove(String requestId) {
+    entries.remove(requestId);
+  }
+
   public Optional<UsageRecord> get(String requestId) {
     Entry entry = entries.get(requestId);
     if (entry == null || entry.expires().isBefore(clock.instant())) {
