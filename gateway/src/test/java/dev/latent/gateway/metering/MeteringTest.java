@@ -269,6 +269,48 @@ class MeteringTest {
         .hasMessageContaining("Incorrect API key");
   }
 
+  @Test
+  void usageApiTotalsPagesAndCsvPerTenant() {
+    String tenant = "t" + UUID.randomUUID().toString().substring(0, 8);
+    String key = Admin.createKey(client, Map.of("name", "u", "tenant", tenant)).get("key").asString();
+    for (int i = 0; i < 3; i++) {
+      String id = tenant + "-" + i;
+      client.post().uri("/v1/chat/completions").header("Authorization", "Bearer " + key).header("X-Request-Id", id)
+          .header("X-Stub-Cached", "5").contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"model\":\"stub-model\",\"messages\":[]}").exchange().expectStatus().isOk();
+      awaitUsage(id);
+    }
+    client.get().uri("/v1/usage?group_by=model").header("Authorization", "Bearer " + key).exchange()
+        .expectStatus().isOk().expectBody()
+        .jsonPath("$.data.length()").isEqualTo(1)
+        .jsonPath("$.data[0].group").isEqualTo("stub-model")
+        .jsonPath("$.data[0].requests").isEqualTo(3)
+        .jsonPath("$.data[0].prompt_cache_hit_tokens").isEqualTo(15)
+        .jsonPath("$.data[0].completion_tokens").isEqualTo(15);
+    client.get().uri("/v1/usage?group_by=day&tenant=" + tenant).header("Authorization", "Bearer " + Admin.KEY)
+        .exchange().expectStatus().isOk().expectBody().jsonPath("$.data[0].requests").isEqualTo(3);
+    JsonNode page = client.get().uri("/v1/usage/requests?limit=2").header("Authorization", "Bearer " + key)
+        .exchange().expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
+    assertThat(page.get("has_more").asBoolean()).isTrue();
+    assertThat(page.get("data").size()).isEqualTo(2);
+    assertThat(page.get("data").get(0).get("status").asString()).isEqualTo("final");
+    String last = page.get("data").get(1).get("request_id").asString();
+    client.get().uri("/v1/usage/requests?limit=2&after=" + last).header("Authorization", "Bearer " + key)
+        .exchange().expectStatus().isOk().expectBody()
+        .jsonPath("$.data.length()").isEqualTo(1).jsonPath("$.has_more").isEqualTo(false);
+    String csv = client.get().uri("/v1/usage/requests?format=csv&request_id=" + tenant + "-0")
+        .header("Authorization", "Bearer " + key).exchange().expectStatus().isOk()
+        .expectHeader().contentTypeCompatibleWith("text/csv")
+        .expectBody(String.class).returnResult().getResponseBody();
+    assertThat(csv.lines().toList()).hasSize(2);
+    assertThat(csv.lines().findFirst().orElseThrow()).startsWith("request_id,key_id,tenant,model,prompt_cache_hit_tokens");
+    client.get().uri("/v1/usage?group_by=color").header("Authorization", "Bearer " + key).exchange()
+        .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("group_by");
+    client.get().uri("/v1/usage?tenant=someone-else").header("Authorization", "Bearer " + key).exchange()
+        .expectStatus().isForbidden();
+    client.get().uri("/v1/usage").exchange().expectStatus().isUnauthorized();
+  }
+
   private String stream(String key, String body, String id) {
     return client.post().uri("/v1/chat/completions").header("Authorization", "Bearer " + key)
         .header("X-Request-Id", id).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
