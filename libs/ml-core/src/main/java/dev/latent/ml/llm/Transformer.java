@@ -41,6 +41,9 @@ import java.util.Map;
  */
 public final class Transformer implements AutoCloseable {
 
+  /** Long prompts run in chunks so the mask and scores stay {@code chunk × context}, not quadratic. */
+  static final int PREFILL_CHUNK = 512;
+
   private final TransformerConfig config;
   private final ModelOptions options;
   private final NDManager manager;
@@ -172,6 +175,11 @@ public final class Transformer implements AutoCloseable {
    */
   public NDArray forward(NDArray tokenIds) {
     NDManager m = tokenIds.getManager();
+    for (long id : tokenIds.toType(DataType.INT64, false).toLongArray()) {
+      if (id < 0 || id >= config.vocabSize()) { // an index outside the table would crash natively
+        throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
+      }
+    }
     int b = (int) tokenIds.getShape().get(0);
     int t = (int) tokenIds.getShape().get(1);
     int[] positions = new int[b * t];
@@ -204,7 +212,12 @@ public final class Transformer implements AutoCloseable {
     if (tokens.length == 0) {
       throw new IllegalArgumentException("prefill needs at least one token");
     }
-    return step(List.of(seq), tokens, tokens.length, false)[0];
+    float[][] logits = null;
+    for (int from = 0; from < tokens.length; from += PREFILL_CHUNK) {
+      int[] chunk = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + PREFILL_CHUNK));
+      logits = step(List.of(seq), chunk, chunk.length, false);
+    }
+    return logits[0];
   }
 
   /**
@@ -215,7 +228,12 @@ public final class Transformer implements AutoCloseable {
     if (tokens.length == 0) {
       throw new IllegalArgumentException("prefill needs at least one token");
     }
-    return step(List.of(seq), tokens, tokens.length, true);
+    float[][] all = new float[tokens.length][];
+    for (int from = 0; from < tokens.length; from += PREFILL_CHUNK) {
+      int[] chunk = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + PREFILL_CHUNK));
+      System.arraycopy(step(List.of(seq), chunk, chunk.length, true), 0, all, from, chunk.length);
+    }
+    return all;
   }
 
   /**

@@ -59,6 +59,21 @@ class KvCacheConsistencyTest {
   }
 
   @org.junit.jupiter.api.Test
+  void longPromptsArePrefilledInChunksWithTheSameResult() {
+    int n = Transformer.PREFILL_CHUNK + 37;
+    int[] prompt = new int[n];
+    for (int i = 0; i < n; i++) {
+      prompt[i] = (i * 31 + 7) % TinyModels.VOCAB;
+    }
+    try (Transformer model = Transformer.random(TinyModels.gqa(), 7, ModelOptions.cpu());
+        PagedKvCache cache = model.newKvCache(40, 16)) {
+      KvSequence s = cache.newSequence();
+      assertClose(model.prefill(s, prompt), fullLogits(model, prompt));
+      assertThat(s.length()).isEqualTo(n);
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void prefillAllGivesEveryPositionsLogits() {
     int[] a = {5, 17, 3, 42};
     try (Transformer model = Transformer.random(TinyModels.gqa(), 7, ModelOptions.cpu());
