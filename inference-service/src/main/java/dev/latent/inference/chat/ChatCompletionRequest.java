@@ -90,7 +90,7 @@ record ChatCompletionRequest(
     }
     Params.range("top_k", topK, -1, Integer.MAX_VALUE);
     Params.range("min_p", minP, 0.0, 1.0);
-    Params.range("n", n, 1, 1);
+    Params.range("n", n, 1, 8);
     Params.range("top_logprobs", topLogprobs, 0, 20);
     if (topLogprobs != null && topLogprobs > 0 && !Boolean.TRUE.equals(logprobs)) {
       throw ProblemException.invalidParameter("top_logprobs", "top_logprobs needs logprobs: true");

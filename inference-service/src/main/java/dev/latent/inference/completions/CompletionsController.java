@@ -6,6 +6,7 @@ import dev.latent.inference.runtime.GenerationEvent;
 import dev.latent.inference.runtime.Generator;
 import dev.latent.inference.runtime.SamplingParams;
 import dev.latent.inference.runtime.TokenLogprob;
+import dev.latent.inference.usage.UsageStore;
 import dev.latent.support.requestid.RequestId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +26,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * {@code POST /v1/completions}. Several prompts run as several sequences in the same batch;
- * choice {@code i} answers prompt {@code i}. The usage record under the request id is the first
- * prompt's; the response's usage sums all of them.
+ * choice {@code i} answers prompt {@code i}; the usage under the request id is their sum.
  */
 @RestController
 class CompletionsController {
@@ -48,7 +48,7 @@ class CompletionsController {
     for (int i = 0; i < request.prompt().size(); i++) {
       int index = i;
       String prompt = request.prompt().get(i);
-      String key = i == 0 ? requestId : requestId + ":" + i;
+      String key = UsageStore.choiceId(requestId, i);
       runs.add(generator.start(key, request.model(), model -> prompt, maxTokens, "max_tokens",
               max -> sampling(request, max))
           .map(s -> s.events().map(e -> new Object[] {index, e, s.model().id()})));
@@ -105,7 +105,7 @@ class CompletionsController {
             "text_completion", created, model, List.of(new CompletionResponse.Choice(
                 d.content(), index, legacy(d.logprobs(), 0), null)), null)));
         case GenerationEvent.Finished f -> {
-          total[0] = sum(total[0], f.usage());
+          total[0] = Usage.sum(total[0], f.usage());
           finished[0]++;
           var last = Sse.data(new CompletionResponse(id, "text_completion", created, model,
               List.of(new CompletionResponse.Choice("", index, null, f.finishReason())), null));
@@ -138,7 +138,7 @@ class CompletionsController {
         }
         case GenerationEvent.Finished f -> {
           reasons[index] = f.finishReason();
-          total[0] = sum(total[0], f.usage());
+          total[0] = Usage.sum(total[0], f.usage());
         }
       }
     }).then(Mono.fromSupplier(() -> {
@@ -149,15 +149,5 @@ class CompletionsController {
       }
       return new CompletionResponse(id, "text_completion", created, model, choices, total[0]);
     }));
-  }
-
-  private static Usage sum(@Nullable Usage a, Usage b) {
-    if (a == null) {
-      return b;
-    }
-    return Usage.of(a.promptTokens() + b.promptTokens(),
-        a.promptTokensDetails().cachedTokens() + b.promptTokensDetails().cachedTokens(),
-        a.completionTokens() + b.completionTokens(),
-        a.completionTokensDetails().reasoningTokens() + b.completionTokensDetails().reasoningTokens());
   }
 }

@@ -1,5 +1,6 @@
 package dev.latent.inference.openai;
 
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.annotation.JsonNaming;
 
@@ -22,6 +23,17 @@ public record Usage(
 
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record CompletionTokensDetails(int reasoningTokens) {}
+
+  /** The sum of two usages (choices or prompts of one request); {@code a} may be null. */
+  public static Usage sum(@Nullable Usage a, Usage b) {
+    if (a == null) {
+      return b;
+    }
+    return of(a.promptTokens() + b.promptTokens(),
+        a.promptTokensDetails().cachedTokens() + b.promptTokensDetails().cachedTokens(),
+        a.completionTokens() + b.completionTokens(),
+        a.completionTokensDetails().reasoningTokens() + b.completionTokensDetails().reasoningTokens());
+  }
 
   public static Usage of(int promptTokens, int cachedTokens, int completionTokens,
       int reasoningTokens) {

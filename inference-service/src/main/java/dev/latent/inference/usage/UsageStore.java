@@ -53,8 +53,38 @@ public class UsageStore {
     entries.remove(requestId);
   }
 
+  /**
+   * The key of choice (or prompt) {@code index} of a request: the request id itself for the first,
+   * {@code id#index} for the others, so that {@link #get} can add them up.
+   */
+  public static String choiceId(String requestId, int index) {
+    return index == 0 ? requestId : requestId + "#" + index;
+  }
+
+  /**
+   * A request's usage: with several choices or prompts, their sum; {@code final} once all are.
+   */
   public Optional<UsageRecord> get(String requestId) {
-    Entry entry = entries.get(requestId);
+    Optional<UsageRecord> first = one(requestId);
+    if (first.isEmpty()) {
+      return first;
+    }
+    UsageRecord sum = first.get();
+    for (int i = 1; ; i++) {
+      Optional<UsageRecord> next = one(choiceId(requestId, i));
+      if (next.isEmpty()) {
+        return Optional.of(sum);
+      }
+      UsageRecord r = next.get();
+      String status = sum.status().equals(UsageRecord.FINAL) && r.status().equals(UsageRecord.FINAL)
+          ? UsageRecord.FINAL : UsageRecord.RUNNING;
+      sum = new UsageRecord(requestId, sum.model(), status, sum.finishReason(),
+          Usage.sum(sum.usage(), r.usage()));
+    }
+  }
+
+  private Optional<UsageRecord> one(String key) {
+    Entry entry = entries.get(key);
     if (entry == null || entry.expires().isBefore(clock.instant())) {
       return Optional.empty();
     }

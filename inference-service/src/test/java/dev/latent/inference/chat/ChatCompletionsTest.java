@@ -71,6 +71,24 @@ class ChatCompletionsTest {
   }
 
   @Test
+  void nChoicesRunAsSequencesAndTheirUsageIsSummed() {
+    client.post().uri("/v1/chat/completions").header("X-Request-Id", "chat-n-1")
+        .bodyValue(Map.of("model", MODEL, "max_tokens", 4, "n", 3, "seed", 5,
+            "messages", List.of(Map.of("role", "user", "content", "Three ways"))))
+        .exchange().expectStatus().isOk()
+        .expectBody()
+        .jsonPath("$.choices.length()").isEqualTo(3)
+        .jsonPath("$.choices[2].index").isEqualTo(2)
+        .jsonPath("$.choices[2].finish_reason").isEqualTo("length")
+        .jsonPath("$.usage.completion_tokens").isEqualTo(12);
+    client.get().uri("/internal/usage/chat-n-1").exchange().expectStatus().isOk()
+        .expectBody()
+        .jsonPath("$.request_id").isEqualTo("chat-n-1")
+        .jsonPath("$.status").isEqualTo("final")
+        .jsonPath("$.usage.completion_tokens").isEqualTo(12);
+  }
+
+  @Test
   void logprobsAndSeedsBehaveAsOpenAiDocumentsThem() {
     Map<String, Object> body = Map.of("model", MODEL, "max_tokens", 6, "temperature", 1.0,
         "seed", 1234, "logprobs", true, "top_logprobs", 2,
