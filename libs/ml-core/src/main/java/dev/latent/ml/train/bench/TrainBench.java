@@ -1,0 +1,97 @@
+package dev.latent.ml.train.bench;
+
+import dev.latent.ml.llm.ModelOptions;
+import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.train.AdamOptimizer;
+import dev.latent.ml.train.LmBatch;
+import dev.latent.ml.train.LoraAdapter;
+import dev.latent.ml.train.LoraConfig;
+import dev.latent.ml.train.LrSchedule;
+import dev.latent.ml.train.Trainer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code --shape 15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]}:
+ * AdamW steps on random weights and random tokens; prints one JSON line with training tokens per
+ * second (median-free: total over the timed steps after one warm-up step) and the process's peak
+ * resident memory ({@code VmHWM}), so run one method per JVM.
+ */
+public final class TrainBench {
+
+  private TrainBench() {}
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> a = new HashMap<>(Map.of("--shape", "15m", "--method", "full", "--seq", "256",
+        "--batch", "8", "--steps", "3", "--device", "cpu"));
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      a.put(args[i], args[i + 1]);
+    }
+    TransformerConfig config = switch (a.get("--shape")) {
+      case "15m" -> TransformerConfig.llama(288, 6, 6, 6, 768, 32000);
+      case "110m" -> TransformerConfig.llama(768, 12, 12, 12, 2048, 32000);
+      default -> throw new IllegalArgumentException("--shape must be 15m or 110m");
+    };
+    String method = a.get("--method");
+    int seq = Integer.parseInt(a.get("--seq"));
+    int batch = Integer.parseInt(a.get("--batch"));
+    int steps = Integer.parseInt(a.get("--steps"));
+    Random random = new Random(1);
+    List<LmBatch.Sequence> seqs = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      int[] tokens = new int[seq + 1];
+      for (int t = 0; t < tokens.length; t++) {
+        tokens[t] = random.nextInt(config.vocabSize());
+      }
+      seqs.add(LmBatch.Sequence.all(tokens));
+    }
+    List<LmBatch> data = List.of(LmBatch.of(seqs, 0));
+    ModelOptions options = ModelOptions.of(a.get("--device"), "f32");
+    try (Transformer model = Transformer.random(config, 1, options)) {
+      long modelRss = rss("VmRSS");
+      LoraAdapter lora = switch (method) {
+        case "full" -> null;
+        case "lora" -> LoraAdapter.attach(model, new LoraConfig(8, 16, 0,
+            List.of("q_proj", "k_proj", "v_proj", "o_proj")), 1);
+        default -> throw new IllegalArgumentException("--method must be full or lora");
+      };
+      try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(AdamOptimizer.Kind.ADAMW, 0.01f),
+          LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-4, 0, steps + 1), 1.0, 0)) {
+        double loss = trainer.step(data).loss();
+        long t0 = System.nanoTime();
+        for (int s = 0; s < steps; s++) {
+          loss = trainer.step(data).loss();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.out.println(String.format(Locale.ROOT,
+            "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
+                + "\"device\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,\"peak_memory_bytes\":%d,"
+                + "\"model_rss_bytes\":%d,\"parameter_bytes\":%d,\"loss\":%.4f}",
+            a.get("--shape"), method, seq, batch, steps, options.device(), (double) batch * seq * steps / secs,
+            secs / steps, rss("VmHWM"), modelRss, model.parameterBytes(), loss));
+      }
+    }
+  }
+
+  /** A {@code /proc/self/status} figure in bytes (-1 where there is no procfs). */
+  private static long rss(String key) throws IOException {
+    Path status = Path.of("/proc/self/status");
+    if (!Files.exists(status)) {
+      return -1;
+    }
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith(key + ":")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# ./platform bench train [--shape 15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
+#   [--threads N] [--device cpu|gpu|auto]
+# AdamW training steps on random weights: one JSON line per method (both when --method is not
+# given), each from its own JVM so peak_memory_bytes (the process's VmHWM) belongs to that method.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/scripts/jdk.sh"
+jdk=$(latent_find_jdk25)
+target="$ROOT/libs/ml-core/target"
+jar="$target/ml-core-0.1.0-SNAPSHOT.jar"
+cp="$target/bench-classpath.txt"
+if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep -q TrainBench; then
+  echo "bench: building libs/ml-core (jar + classpath) ..." >&2
+  (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
+    dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
+fi
+threads=2 methods="" args=() prev=""
+for arg in "$@"; do
+  [ "$prev" = "--threads" ] && threads=$arg
+  [ "$prev" = "--method" ] && methods=$arg
+  [ "$arg" != "--threads" ] && [ "$prev" != "--threads" ] && [ "$arg" != "--method" ] && [ "$prev" != "--method" ] && args+=("$arg")
+  prev=$arg
+done
+for method in ${methods:-full lora}; do
+  DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
+    "$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
+    -cp "$jar:$(cat "$cp")" dev.latent.ml.train.bench.TrainBench --method "$method" "${args[@]}" \
+    2> >(grep -v -e WARN -e '^WARNING' >&2)
+done
