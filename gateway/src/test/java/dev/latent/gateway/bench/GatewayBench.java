@@ -1,0 +1,242 @@
+package dev.latent.gateway.bench;
+
+import dev.latent.gateway.support.StubBackend;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.resources.ConnectionProvider;
+
+/**
+ * {@code ./platform bench gateway}: the same open-loop load (fixed arrival rate) against the stub
+ * backend alone ({@code direct}), through a gateway that only routes ({@code routed}, keys off), and
+ * through a gateway that authenticates, limits, reserves, meters and bills into its H2 ledger
+ * ({@code metered}). Prints one JSON line per mode.
+ */
+public final class GatewayBench {
+
+  private record Sample(long totalNanos, long firstByteNanos, boolean ok) {}
+
+  private record Result(String mode, double rps, double p50, double p99, double fb50, long errors) {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = parse(args);
+    int rps = Integer.parseInt(options.getOrDefault("rps", "1000"));
+    int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
+    Path jar = Path.of(options.getOrDefault("jar", "gateway/target/gateway.jar"));
+    String java = options.getOrDefault("java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    int warmup = Math.max(2, seconds / 5);
+
+    try (StubBackend stub = new StubBackend()) {
+      List<Result> results = new ArrayList<>();
+      results.add(run("direct", stub.url(), null, rps, seconds, warmup));
+      try (Gateway routed = Gateway.start(java, jar, stub.url(), false)) {
+        results.add(run("routed", routed.url(), null, rps, seconds, warmup));
+      }
+      try (Gateway metered = Gateway.start(java, jar, stub.url(), true)) {
+        String key = metered.createKey();
+        results.add(run("metered", metered.url(), key, rps, seconds, warmup));
+      }
+      Result direct = results.get(0);
+      Result routed = results.get(1);
+      for (Result r : results) {
+        System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"rps_achieved\":%.1f,"
+                + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p50_added_ms\":%.3f,\"p99_added_ms\":%.3f,"
+                + "\"throughput_ratio\":%.3f,\"first_byte_p50_ms\":%.3f,\"first_byte_added_ms\":%.3f,\"errors\":%d,"
+                + "\"cpus\":%d}%n",
+            r.mode(), rps, seconds, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
+            r.rps() / routed.rps(), r.fb50(), r.fb50() - direct.fb50(), r.errors(),
+            Runtime.getRuntime().availableProcessors());
+      }
+    }
+    System.exit(0);
+  }
+
+  /** Warm up, then the measured JSON phase, then a shorter streamed phase for the first byte. */
+  private static Result run(String mode, String base, String key, int rps, int seconds, int warmup) {
+    ConnectionProvider pool = ConnectionProvider.builder("bench-" + mode).maxConnections(512)
+        .pendingAcquireMaxCount(-1).build();
+    reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create(pool)
+        .baseUrl(base).responseTimeout(Duration.ofSeconds(10));
+    try {
+      load(client, key, rps, warmup, false);
+      long start = System.nanoTime();
+      List<Sample> json = load(client, key, rps, seconds, false);
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      List<Sample> streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
+      long okCount = json.stream().filter(Sample::ok).count();
+      long errors = json.size() - okCount + streams.stream().filter(s -> !s.ok()).count();
+      return new Result(mode, okCount / elapsed, percentile(json, 0.50, false), percentile(json, 0.99, false),
+          percentile(streams, 0.50, true), errors);
+    } finally {
+      pool.dispose();
+    }
+  }
+
+  private static List<Sample> load(reactor.netty.http.client.HttpClient client, String key, int rps,
+      int seconds, boolean stream) {
+    String body = stream
+        ? "{\"model\":\"stub-model\",\"stream\":true,\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+        : "{\"model\":\"stub-model\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    ConcurrentLinkedQueue<Sample> samples = new ConcurrentLinkedQueue<>();
+    long total = (long) rps * seconds;
+    CountDownLatch done = new CountDownLatch((int) total);
+    long periodNanos = 1_000_000_000L / rps;
+    Flux.interval(Duration.ofNanos(periodNanos)).take(total).onBackpressureDrop(t -> done.countDown())
+        .subscribe(tick -> {
+          long sent = System.nanoTime();
+          AtomicLong firstByte = new AtomicLong();
+          client.headers(h -> {
+                h.set("Content-Type", "application/json").set("X-Request-Id", UUID.randomUUID().toString())
+                    .set("X-Stub-Chunks", "5").set("X-Stub-Interval-Ms", "1");
+                if (key != null) {
+                  h.set("Authorization", "Bearer " + key);
+                }
+              })
+              .post().uri("/v1/chat/completions")
+              .send(Mono.fromSupplier(() -> io.netty.buffer.Unpooled.wrappedBuffer(bytes)))
+              .response((res, content) -> content.doOnNext(b -> firstByte.compareAndSet(0, System.nanoTime()))
+                  .then(Mono.just(res.status().code())))
+              .next()
+              .subscribe(status -> samples.add(new Sample(System.nanoTime() - sent,
+                      firstByte.get() == 0 ? 0 : firstByte.get() - sent, status == 200)),
+                  error -> {
+                    samples.add(new Sample(System.nanoTime() - sent, 0, false));
+                    done.countDown();
+                  },
+                  done::countDown);
+        });
+    try {
+      done.await(seconds + 30L, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return new ArrayList<>(samples);
+  }
+
+  private static double percentile(List<Sample> samples, double q, boolean firstByte) {
+    long[] values = samples.stream().filter(Sample::ok)
+        .mapToLong(s -> firstByte ? s.firstByteNanos() : s.totalNanos()).sorted().toArray();
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    return values[Math.min(values.length - 1, (int) Math.ceil(q * values.length) - 1)] / 1e6;
+  }
+
+  private static Map<String, String> parse(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    return options;
+  }
+
+  /** A gateway process from the built jar, with its own ledger under a temporary LATENT_HOME. */
+  private record Gateway(Process process, int port, Path home) implements AutoCloseable {
+
+    static final String ADMIN = "bench-admin-key";
+
+    static Gateway start(String java, Path jar, String backend, boolean metered) throws IOException {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      Path home = Files.createTempDirectory("latent-bench");
+      List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseParallelGC", "-jar",
+          jar.toString(), "--server.port=" + port, "--latent.http.access-log=false",
+          "--logging.level.root=WARN", "--latent.gateway.keys.enabled=" + metered,
+          "--latent.gateway.pricing.models[0].model=stub-model",
+          "--latent.gateway.pricing.models[0].input-cache-hit=0.07",
+          "--latent.gateway.pricing.models[0].input-cache-miss=0.27",
+          "--latent.gateway.pricing.models[0].output=1.10",
+          "--latent.gateway.pricing.models[0].currency=USD"));
+      for (String pool : List.of("inference", "vision", "training")) {
+        command.add("--latent.gateway.routing.backends." + pool + ".urls[0]=" + backend);
+      }
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(home.resolve("gateway.log").toFile());
+      builder.environment().put("LATENT_HOME", home.toString());
+      builder.environment().put("LATENT_ADMIN_KEY", ADMIN);
+      Gateway gateway = new Gateway(builder.start(), port, home);
+      gateway.awaitReady();
+      return gateway;
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + port;
+    }
+
+    void awaitReady() {
+      HttpClient http = HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (System.nanoTime() < deadline) {
+        try {
+          HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness"))
+              .build(), HttpResponse.BodyHandlers.ofString());
+          if (res.statusCode() == 200) {
+            return;
+          }
+        } catch (IOException e) {
+          // not listening yet
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        if (!process.isAlive()) {
+          throw new IllegalStateException("gateway exited; see " + home.resolve("gateway.log"));
+        }
+        try {
+          Thread.sleep(250);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+      throw new IllegalStateException("gateway not ready; see " + home.resolve("gateway.log"));
+    }
+
+    String createKey() throws IOException, InterruptedException {
+      String spec = "{\"name\":\"bench\",\"tenant\":\"bench\",\"rpm\":100000000,\"tpm\":100000000000,"
+          + "\"budget\":{\"amount\":1000000,\"currency\":\"USD\",\"period\":\"total\"}}";
+      HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url() + "/admin/keys"))
+          .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.ofString());
+      if (res.statusCode() != 201) {
+        throw new IllegalStateException("could not create a key: " + res.statusCode() + " " + res.body());
+      }
+      String body = res.body();
+      int at = body.indexOf("\"key\":\"") + 7;
+      return body.substring(at, body.indexOf('"', at));
+    }
+
+    @Override
+    public void close() {
+      process.destroy();
+      try {
+        process.waitFor(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      process.destroyForcibly();
+    }
+  }
+}

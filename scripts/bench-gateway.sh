@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# ./platform bench gateway [--rps 1000] [--seconds 30]
+# Open-loop load against a stub backend: direct, through a routing-only gateway, and through a
+# metering gateway (keys + limits + budget reservation + ledger). One JSON line per mode.
+# Set LATENT_BENCH_SKIP_BUILD=1 to reuse gateway/target (jar, test classes, bench.classpath).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/scripts/jdk.sh"
+JAVA_HOME=$(latent_find_jdk25)
+export JAVA_HOME
+cd "$ROOT"
+if [ "${LATENT_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f gateway/target/bench.classpath ]; then
+  ./mvnw -q -B -ntp -pl gateway -am package dependency:build-classpath -DskipTests \
+    -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
+fi
+CP="gateway/target/test-classes:gateway/target/classes:$(cat gateway/target/bench.classpath)"
+exec "$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" dev.latent.gateway.bench.GatewayBench \
+  --jar gateway/target/gateway.jar --java "$JAVA_HOME/bin/java" "$@"
