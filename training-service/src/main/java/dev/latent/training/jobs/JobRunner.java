@@ -40,12 +40,14 @@ public class JobRunner implements DisposableBean {
   private final FileStore store;
   private final JobsProperties props;
   private final Path modelStore;
+  private final InferenceNotifier notifier;
   private final ExecutorService pool;
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
   public JobRunner(JobRepository jobs, JobEvents events, FileRepository files, FileStore store, JobsProperties props,
-      TrainingProperties training) {
+      TrainingProperties training, InferenceNotifier notifier) {
+    this.notifier = notifier;
     this.jobs = jobs;
     this.events = events;
     this.files = files;
@@ -100,6 +102,11 @@ public class JobRunner implements DisposableBean {
           .block();
       String model = run.execute(resume, listener(jobId));
       if (jobs.succeed(jobId, model).block() == Boolean.TRUE) {
+        if (notifier.enabled()) {
+          String problem = notifier.load(model);
+          events.append(jobId, problem == null ? "info" : "warn", "message", problem == null
+              ? "The inference-service loaded " + model : "The inference-service did not load " + model + ": " + problem, null);
+        }
         events.append(jobId, "info", JobEvents.STATUS, "Fine-tuning job succeeded: " + model,
             Map.of("status", "succeeded", "fine_tuned_model", model));
       }

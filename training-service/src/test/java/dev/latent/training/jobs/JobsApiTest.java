@@ -31,6 +31,29 @@ import org.springframework.web.reactive.function.BodyInserters;
 class JobsApiTest {
 
   static final Path HOME = Path.of("target/test-home/jobs");
+  /** Stands in for the inference-service: records which models it was told to load. */
+  static final java.util.Queue<String> LOADS = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  static final com.sun.net.httpserver.HttpServer INFERENCE = inference();
+
+  static com.sun.net.httpserver.HttpServer inference() {
+    try {
+      var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext("/admin/models/", exchange -> {
+        LOADS.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath());
+        exchange.sendResponseHeaders(200, -1);
+        exchange.close();
+      });
+      server.start();
+      return server;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @org.springframework.test.context.DynamicPropertySource
+  static void inferenceUrl(org.springframework.test.context.DynamicPropertyRegistry r) {
+    r.add("latent.training.jobs.inference-url", () -> "http://127.0.0.1:" + INFERENCE.getAddress().getPort());
+  }
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -134,6 +157,7 @@ class JobsApiTest {
     assertThat(out.resolve("model.safetensors")).exists();
     assertThat(out.resolve("tokenizer.json")).exists();
     client.post().uri("/v1/fine_tuning/jobs/" + created.id() + "/cancel").exchange().expectStatus().isEqualTo(409);
+    assertThat(LOADS).contains("POST /admin/models/" + done.fineTunedModel() + "/load");
   }
 
   @Test
@@ -149,6 +173,7 @@ class JobsApiTest {
     assertThat(Files.readString(out.resolve("adapter_config.json"))).contains("\"LORA\"");
     assertThat(out.resolve("adapter_model.safetensors")).exists();
     assertThat(out.resolve("model.safetensors")).doesNotExist();
+    assertThat(LOADS).contains("POST /admin/models/" + done.fineTunedModel() + "/load");
   }
 
   @Test
