@@ -156,6 +156,15 @@ class ChatCompletionsTest {
         .expectBody().jsonPath("$.error.code").isEqualTo("model_not_found");
   }
 
+  @Test
+  void aBodyOverTheLimitIs413() {
+    client.post().uri("/v1/chat/completions")
+        .bodyValue(Map.of("model", MODEL,
+            "messages", List.of(Map.of("role", "user", "content", "x".repeat(1_100_000)))))
+        .exchange().expectStatus().isEqualTo(413)
+        .expectBody().jsonPath("$.error.message").isNotEmpty();
+  }
+
   private void expectParam(Map<String, Object> body, String param) {
     client.post().uri("/v1/chat/completions").bodyValue(body)
         .exchange().expectStatus().isBadRequest()
