@@ -103,14 +103,18 @@ public final class HfConfig {
   public static void write(TransformerConfig c, Path dir, String torchDtype) {
     try {
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve("config.json"), toJson(c).replace("\"torch_dtype\": \"float32\"",
-          "\"torch_dtype\": \"" + torchDtype + "\""));
+      Files.writeString(dir.resolve("config.json"), toJson(c, torchDtype));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write config.json to " + dir, e);
     }
   }
 
   public static String toJson(TransformerConfig c) {
+    return toJson(c, "float32");
+  }
+
+  /** The config.json text, naming {@code torchDtype} as the dtype of the weights saved beside it. */
+  public static String toJson(TransformerConfig c, String torchDtype) {
     JsonObject o = new JsonObject();
     JsonArray archs = new JsonArray();
     archs.add(c.architecture().hfName());
@@ -133,7 +137,7 @@ public final class HfConfig {
     JsonArray eos = new JsonArray();
     c.eosTokenIds().forEach(eos::add);
     o.add("eos_token_id", eos);
-    o.addProperty("torch_dtype", "float32");
+    o.addProperty("torch_dtype", torchDtype);
     if (c.slidingWindow() != null) {
       o.addProperty("sliding_window", c.slidingWindow());
       o.addProperty("use_sliding_window", true);
