@@ -73,7 +73,7 @@ public class Generator implements DisposableBean {
             .with("context_length", context);
       }
       var request = new GenerationRequest(requestId, model, tokens, params.apply(max),
-          model.reasoning());
+          model.reasoning(), model.reasoning() && text.stripTrailing().endsWith("<think>"));
       return new Started(model, tokens.length, model.scheduler().submit(request));
     }).subscribeOn(scheduler).onErrorMap(RejectedExecutionException.class,
         e -> ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,

@@ -41,7 +41,7 @@ final class Sequence {
     this.sampler = new Sampler(request.params().engine(request.model().stopTokens(), seed),
         request.prompt());
     this.detokenizer = new IncrementalDetokenizer(request.model().tokenizer(), true);
-    this.splitter = new ReasoningSplitter(false);
+    this.splitter = new ReasoningSplitter(request.reasoningOpen());
     this.stop = new StopMatcher(request.params().stop());
   }
 
