@@ -291,9 +291,10 @@ spec:
 {{- end -}}
 
 {{/* latent.http (global, then the component's) plus a service's own tree with the model store the
-     chart mounts, and an optional `spring` tree (database connection). */}}
+     chart mounts and any `computed` settings (user values win), and an optional `spring` tree. */}}
 {{- define "latent.component.serviceConfig" -}}
-{{- $own := mustMergeOverwrite (dict "model-store" "/data/models") (deepCopy (default dict .values.config)) -}}
+{{- $chart := mustMergeOverwrite (dict "model-store" "/data/models") (deepCopy (default dict .computed)) -}}
+{{- $own := mustMergeOverwrite $chart (deepCopy (default dict .values.config)) -}}
 {{- $http := mustMergeOverwrite (deepCopy .root.Values.http) (deepCopy (default dict .values.http)) -}}
 {{- $body := dict "server" (dict "port" .values.port) "latent" (dict "http" $http .component $own) -}}
 {{- with .spring }}{{- $_ := set $body "spring" . -}}{{- end }}

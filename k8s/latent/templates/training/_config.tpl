@@ -28,3 +28,13 @@
 {}
 {{- end -}}
 {{- end -}}
+
+{{/* Settings the chart derives for training: the inference Service that loads finished models. */}}
+{{- define "latent.training.computed" -}}
+{{- if .Values.inference.enabled -}}
+{{- $url := printf "http://%s:%v" (include "latent.componentName" (dict "root" . "component" "inference")) .Values.inference.port -}}
+{{- toYaml (dict "jobs" (dict "inference-url" $url)) -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}

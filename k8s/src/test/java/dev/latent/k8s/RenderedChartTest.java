@@ -221,8 +221,13 @@ class RenderedChartTest {
     assertThat(at(latentConfig(cpu, "training"), "http", "max-request-body")).isEqualTo("128MB");
     assertThat(at(latentConfig(cpu, "inference"), "http", "max-request-body")).isEqualTo("16MB");
 
+    assertThat(at(serviceConfig(cpu, "training"), "jobs", "inference-url")).isEqualTo("http://rel-latent-inference:8081");
+    assertThat(at(serviceConfig(cpu, "training"), "jobs", "slots")).isEqualTo(1);
+
     Manifests defaults = Manifests.parse(Tools.template(null));
     assertThat(springConfig(defaults, "training")).isEmpty();
+    Manifests noInference = Manifests.render("cpu-only", "--set", "inference.enabled=false");
+    assertThat(((Map<?, ?>) at(serviceConfig(noInference, "training"), "jobs")).containsKey("inference-url")).isFalse();
   }
 
   @Test
