@@ -18,7 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.latent.training.kubernetes.KubernetesJobLauncher;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
@@ -41,13 +44,17 @@ public class JobRunner implements DisposableBean {
   private final JobsProperties props;
   private final Path modelStore;
   private final InferenceNotifier notifier;
+  private final TrainingProperties training;
+  private final @Nullable KubernetesJobLauncher kubernetes;
   private final ExecutorService pool;
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
   public JobRunner(JobRepository jobs, JobEvents events, FileRepository files, FileStore store, JobsProperties props,
-      TrainingProperties training, InferenceNotifier notifier) {
+      TrainingProperties training, InferenceNotifier notifier, ObjectProvider<KubernetesJobLauncher> kubernetes) {
     this.notifier = notifier;
+    this.training = training;
+    this.kubernetes = training.kubernetes() ? kubernetes.getObject() : null;
     this.jobs = jobs;
     this.events = events;
     this.files = files;
@@ -62,18 +69,46 @@ public class JobRunner implements DisposableBean {
     });
   }
 
+  /** Runs the job here, or launches its Kubernetes Job (blocking: call off the event loop). */
   public void submit(String jobId) {
-    pool.execute(() -> run(jobId));
+    if (kubernetes != null) {
+      kubernetes.launch(jobId);
+      events.append(jobId, "info", "message", "Kubernetes Job " + KubernetesJobLauncher.name(jobId) + " created", null);
+    } else {
+      pool.execute(() -> run(jobId));
+    }
   }
 
-  /** Asks a queued or running job to stop; it stops before its next step. */
+  /**
+   * Asks a queued or running job to stop: in process it stops before its next step; on
+   * Kubernetes its Job and pods are deleted (blocking: call off the event loop).
+   */
   public void cancel(String jobId) {
-    cancelled.add(jobId);
+    if (kubernetes != null) {
+      kubernetes.delete(jobId);
+      finish(jobId, Status.CANCELLED, "Fine-tuning job cancelled");
+    } else {
+      cancelled.add(jobId);
+    }
   }
 
+  /**
+   * In process: every unfinished job is queued again (and resumes from its checkpoint). Worker
+   * mode: runs its one job, then the process exits. Kubernetes: the Jobs retry by themselves.
+   */
   @EventListener(ApplicationReadyEvent.class)
-  public void resumeUnfinished() {
-    jobs.unfinished().map(Job::id).doOnNext(this::submit).subscribe();
+  public void resumeUnfinished(ApplicationReadyEvent ready) {
+    String worker = training.workerJobId();
+    if (worker != null) {
+      pool.execute(() -> {
+        run(worker);
+        Job job = jobs.find(worker).block();
+        int code = job != null && job.state().finished() ? 0 : 1;
+        System.exit(SpringApplication.exit(ready.getApplicationContext(), () -> code));
+      });
+    } else if (kubernetes == null) {
+      jobs.unfinished().map(Job::id).doOnNext(this::submit).subscribe();
+    }
   }
 
   private void run(String jobId) {

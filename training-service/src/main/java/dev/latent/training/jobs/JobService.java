@@ -59,7 +59,7 @@ public class JobService {
           jobs.transition(id, Status.QUEUED).block();
           events.append(id, "info", JobEvents.STATUS, "Fine-tuning job queued", Map.of("status", "queued"));
         }).subscribeOn(Schedulers.boundedElastic()))
-        .then(Mono.fromRunnable(() -> runner.submit(id)))
+        .then(Mono.fromRunnable(() -> runner.submit(id)).subscribeOn(Schedulers.boundedElastic()))
         .then(jobs.find(id));
   }
 
@@ -90,8 +90,7 @@ public class JobService {
       if (job.state().finished()) {
         return Mono.error(ProblemException.conflict("Job " + id + " has already finished (" + job.status() + ")"));
       }
-      runner.cancel(id);
-      return jobs.find(id);
+      return Mono.fromRunnable(() -> runner.cancel(id)).subscribeOn(Schedulers.boundedElastic()).then(jobs.find(id));
     });
   }
 
