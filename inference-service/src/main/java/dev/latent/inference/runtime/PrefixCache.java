@@ -62,7 +62,9 @@ final class PrefixCache {
   private final int numLayers;
   private final boolean latent;
   private final long seed;
-  private final Map<Key, Location> index = new HashMap<>();
+  // Every place a block's K/V can be read from: when one holder is evicted, a copy in another
+  // entry (a sequence that hit this prefix) keeps the prefix cached.
+  private final Map<Key, List<Location>> index = new HashMap<>();
   private final LinkedHashMap<Entry, Boolean> idle = new LinkedHashMap<>(); // LRU first
   private long lookupTokens;
   private long hitTokens;
@@ -110,10 +112,11 @@ final class PrefixCache {
     int full = (prompt.length - 1) / cache.blockSize();
     for (int i = 0; i < full; i++) {
       var key = key(parent, prompt, i);
-      Location at = index.get(key);
-      if (at == null) {
+      List<Location> holders = index.get(key);
+      if (holders == null) {
         break;
       }
+      Location at = holders.getFirst();
       retain(at.entry());
       hits.add(at);
       parent = key.chain();
@@ -185,7 +188,7 @@ final class PrefixCache {
     long parent = entry.keys.isEmpty() ? seed : entry.keys.getLast().chain();
     for (int i = entry.keys.size(); i < full; i++) {
       Key key = key(parent, prompt, i);
-      index.putIfAbsent(key, new Location(entry, i));
+      index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(new Location(entry, i));
       entry.keys.add(key);
       parent = key.chain();
     }
@@ -220,7 +223,14 @@ final class PrefixCache {
       Entry e = it.next();
       it.remove();
       for (int i = 0; i < e.keys.size(); i++) {
-        index.remove(e.keys.get(i), new Location(e, i));
+        Key key = e.keys.get(i);
+        List<Location> holders = index.get(key);
+        if (holders != null) {
+          holders.remove(new Location(e, i));
+          if (holders.isEmpty()) {
+            index.remove(key);
+          }
+        }
       }
       cache.release(e.kv);
     }

@@ -77,6 +77,18 @@ class PrefixCacheTest {
   }
 
   @Test
+  void aPrefixSurvivesTheEvictionOfItsFirstHolderWhileACopyIsCached() {
+    int[] prompt = prompt(9, 1);
+    runAndRetire(prompt); // entry A: 3 blocks, 2 full prompt blocks registered
+    runAndRetire(prompt); // entry B: copied A's 2 blocks, holds them too
+    runAndRetire(prompt(13, 5)); // entry C, most recent
+    assertThat(prefixes.makeRoom(cache.freeBlocks() + 1)).isTrue(); // evicts A only
+    var hits = prefixes.lookup(prompt);
+    assertThat(hits).hasSize(2);
+    prefixes.releaseAll(hits);
+  }
+
+  @Test
   void idleEntriesAreEvictedLeastRecentlyUsedFirstWhenBlocksAreNeeded() {
     runAndRetire(prompt(13, 1)); // 4 blocks
     runAndRetire(prompt(13, 2)); // 4 blocks
