@@ -16,13 +16,13 @@ import java.util.List;
  * A tiny seeded Llama (vocab 260) with a real byte-level BPE {@code tokenizer.json} (GPT-2's byte
  * alphabet, no merges: one token per byte) and ChatML specials, written into a model store.
  */
-final class TinyBaseModel {
+public final class TinyBaseModel {
 
   static final TransformerConfig CONFIG = TransformerConfig.llama(32, 2, 4, 2, 48, 260);
 
   private TinyBaseModel() {}
 
-  static void write(Path store, String name) throws IOException {
+  public static void write(Path store, String name) throws IOException {
     Path dir = store.resolve(name);
     Files.createDirectories(dir);
     try (Transformer t = Transformer.random(CONFIG, 5, ModelOptions.cpu())) {

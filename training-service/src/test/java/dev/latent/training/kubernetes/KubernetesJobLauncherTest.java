@@ -10,7 +10,22 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import dev.latent.training.TestHomes;
+import dev.latent.training.TrainingApplication;
+import dev.latent.training.files.FilesApiTest;
+import dev.latent.training.files.TrainingFile;
+import dev.latent.training.jobs.JobWire;
+import dev.latent.training.jobs.TinyBaseModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.http.MediaType;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.function.BodyInserters;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +88,38 @@ class KubernetesJobLauncherTest {
     launcher.delete("ftjob-abc123");
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
         client.batch().v1().jobs().inNamespace("default").withName("latent-train-ftjob-abc123").get() == null);
+  }
+
+  @Test
+  void withTheKubernetesRunnerAJobBecomesAKubernetesJobAndCancelDeletesIt() throws Exception {
+    Path home = Path.of("target/test-home/kubernetes");
+    TestHomes.wipe(home);
+    TinyBaseModel.write(home.resolve("models"), "tiny");
+    Path kubeconfig = home.resolve("kubeconfig.yaml");
+    Files.writeString(kubeconfig, server.getKubeConfigYaml());
+    System.setProperty("kubeconfig", kubeconfig.toAbsolutePath().toString());
+    try (ConfigurableApplicationContext ctx = SpringApplication.run(TrainingApplication.class, "--server.port=0",
+        "--latent.home=" + home, "--latent.training.runner=kubernetes",
+        "--latent.training.kubernetes.image=latent/training-service:test")) {
+      int port = ((WebServerApplicationContext) ctx).getWebServer().getPort();
+      WebTestClient web = WebTestClient.bindToServer().baseUrl("http://localhost:" + port).build();
+      String file = web.post().uri("/v1/files").contentType(MediaType.MULTIPART_FORM_DATA)
+          .body(BodyInserters.fromMultipartData(FilesApiTest.upload("{\"text\":\"hello\"}\n", "fine-tune").build()))
+          .exchange().expectStatus().isOk().expectBody(TrainingFile.class).returnResult().getResponseBody().id();
+      JobWire.Job job = web.post().uri("/v1/fine_tuning/jobs").contentType(MediaType.APPLICATION_JSON)
+          .bodyValue(Map.of("model", "tiny", "training_file", file, "method", Map.of("type", "pretrain")))
+          .exchange().expectStatus().isOk().expectBody(JobWire.Job.class).returnResult().getResponseBody();
+      assertThat(job.status()).isEqualTo("queued");
+      Job k8s = client.batch().v1().jobs().inNamespace("default").withName(KubernetesJobLauncher.name(job.id())).get();
+      assertThat(k8s.getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
+          .isEqualTo("latent/training-service:test");
+      web.post().uri("/v1/fine_tuning/jobs/" + job.id() + "/cancel").exchange().expectStatus().isOk()
+          .expectBody().jsonPath("$.status").isEqualTo("cancelled");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+          client.batch().v1().jobs().inNamespace("default").withName(KubernetesJobLauncher.name(job.id())).get() == null);
+    } finally {
+      System.clearProperty("kubeconfig");
+    }
   }
 
   @Test
