@@ -6,7 +6,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 /**
  * {@code latent.vision.*}: the vision service's settings.
  *
- * @param modelStore directory of models in Hugging Face layout, shared with the other services
+ * @param modelStore the model store shared with the other services; vision models live under
+ *     {@code <model-store>/vision/<name>/} ({@code ./platform models pull} puts them there)
  */
 @ConfigurationProperties("latent.vision")
 public record VisionProperties(Path modelStore) {}
