@@ -204,6 +204,17 @@ class JobsApiTest {
     assertThat(done.step()).isBetween(stepAtCancel, stepAtCancel + 1);
     client.post().uri("/v1/fine_tuning/jobs/" + created.id() + "/cancel").exchange().expectStatus().isEqualTo(409);
     client.get().uri("/v1/fine_tuning/jobs?limit=1").exchange().expectStatus().isOk()
-        .expectBody().jsonPath("$.data.length()").isEqualTo(1);
+        .expectBody().jsonPath("$.data.length()").isEqualTo(1).jsonPath("$.has_more").isEqualTo(true);
+    var first = client.get().uri("/v1/fine_tuning/jobs/" + created.id() + "/events?limit=2").exchange()
+        .expectStatus().isOk().expectBody(new ParameterizedTypeReference<JobWire.Page<Map<String, Object>>>() {})
+        .returnResult().getResponseBody();
+    assertThat(first.hasMore()).isTrue();
+    assertThat(first.data().getFirst().get("data")).isEqualTo(Map.of("status", "cancelled"));
+    String last = (String) first.data().getLast().get("id");
+    client.get().uri("/v1/fine_tuning/jobs/" + created.id() + "/events?limit=2&after=" + last).exchange()
+        .expectStatus().isOk().expectBody().jsonPath("$.data.length()").isEqualTo(2)
+        .jsonPath("$.data[0].id").value(id -> assertThat(JobService.seqOf((String) id))
+            .isEqualTo(JobService.seqOf(last) - 1));
+    client.get().uri("/v1/fine_tuning/jobs/" + created.id() + "/events?limit=0").exchange().expectStatus().isBadRequest();
   }
 }
