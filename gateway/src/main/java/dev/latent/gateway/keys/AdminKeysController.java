@@ -84,6 +84,7 @@ class AdminKeysController {
       @JsonProperty("expires_at") @Nullable Instant expiresAt,
       @JsonProperty("revoked_at") @Nullable Instant revokedAt,
       @JsonProperty("created_at") Instant createdAt,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
       @Nullable String key) {
 
     static KeyResponse of(ApiKey k, @Nullable String secret) {

@@ -39,11 +39,11 @@ public class LedgerDatabase {
 
   /** Runs {@code work} (built from {@link #client()}) where the driver may run it. */
   public <T> Mono<T> mono(Mono<T> work) {
-    return work.subscribeOn(scheduler).publishOn(Schedulers.parallel());
+    return isPostgres() ? work : work.subscribeOn(scheduler).publishOn(Schedulers.parallel());
   }
 
   public <T> Flux<T> flux(Flux<T> work) {
-    return work.subscribeOn(scheduler).publishOn(Schedulers.parallel());
+    return isPostgres() ? work : work.subscribeOn(scheduler).publishOn(Schedulers.parallel());
   }
 
   /** Runs {@code work} in one transaction. */

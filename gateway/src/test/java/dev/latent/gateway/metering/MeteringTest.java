@@ -35,7 +35,7 @@ import tools.jackson.databind.JsonNode;
  * backend, with BlockHound watching every event-loop thread.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient
+@AutoConfigureWebTestClient(timeout = "30s")
 class MeteringTest {
 
   static final StubBackend backend;
@@ -309,6 +309,13 @@ class MeteringTest {
     client.get().uri("/v1/usage?tenant=someone-else").header("Authorization", "Bearer " + key).exchange()
         .expectStatus().isForbidden();
     client.get().uri("/v1/usage").exchange().expectStatus().isUnauthorized();
+
+    String metrics = client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
+        .expectBody(String.class).returnResult().getResponseBody();
+    assertThat(metrics).contains("latent_gateway_requests_total{", "latent_gateway_added_latency_seconds",
+        "latent_gateway_tokens_total{", "latent_gateway_spend_total{", "latent_gateway_rejections_total{",
+        "latent_gateway_circuit_state{");
+    assertThat(metrics).contains("tenant=\"" + tenant + "\"");
   }
 
   private String stream(String key, String body, String id) {

@@ -56,6 +56,13 @@ public final class StubBackend implements AutoCloseable {
         .bindNow();
   }
 
+  /** Runs the stub alone (for poking at a gateway by hand): prints its URL, serves until killed. */
+  public static void main(String[] args) throws InterruptedException {
+    StubBackend stub = new StubBackend();
+    System.out.println(stub.url());
+    Thread.currentThread().join();
+  }
+
   public String url() {
     return "http://127.0.0.1:" + server.port();
   }
