@@ -138,6 +138,27 @@ class FacesApiTest {
   }
 
   @Test
+  void upscaleAnswersAPngOfTheRightSizeAndRefusesBadParameters() throws Exception {
+    for (String method : List.of("nearest", "bilinear", "bicubic", "esrgan")) {
+      byte[] png = client.post().uri("/v1/vision/upscale").contentType(MediaType.APPLICATION_JSON)
+          .bodyValue(Map.of("image", b64(PERSON_A.crop(100, 100, 64, 48), "png"), "scale", 2, "method", method))
+          .exchange().expectStatus().isOk()
+          .expectHeader().contentType(MediaType.IMAGE_PNG)
+          .expectBody(byte[].class).returnResult().getResponseBody();
+      var image = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+      assertThat(image.getWidth()).isEqualTo(128);
+      assertThat(image.getHeight()).isEqualTo(96);
+    }
+    client.post().uri("/v1/vision/upscale").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("image", b64(PERSON_A.crop(0, 0, 8, 8), "png"), "scale", 5))
+        .exchange().expectStatus().isBadRequest();
+    client.post().uri("/v1/vision/upscale").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("image", b64(PERSON_A.crop(0, 0, 8, 8), "png"), "method", "espcn"))
+        .exchange().expectStatus().isEqualTo(503)
+        .expectBody().jsonPath("$.detail").value(d -> assertThat(d.toString()).contains("./platform models pull"));
+  }
+
+  @Test
   void modelsListsWhatIsInstalled() {
     client.get().uri("/v1/vision/models").exchange().expectStatus().isOk()
         .expectBody().jsonPath("$.data[?(@.name == 'blazeface-back-256')].task").isEqualTo(List.of("face-detection"));

@@ -1,0 +1,5 @@
+/** Upscaling: classic interpolation and ESRGAN-slim super-resolution, answering PNG. */
+@NullMarked
+package dev.latent.vision.upscale;
+
+import org.jspecify.annotations.NullMarked;
