@@ -91,6 +91,7 @@ class MeteringFilter implements GlobalFilter, Ordered {
       JsonNode options = body.get("stream_options");
       ObjectNode writable = options instanceof ObjectNode o ? o : body.putObject("stream_options");
       writable.put("include_usage", true);
+      JsonRequest.rewritten(exchange);
     }
     Instant now = clock.instant();
     List<String> models = pools.candidates(request.model());

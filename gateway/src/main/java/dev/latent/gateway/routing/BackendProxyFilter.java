@@ -103,7 +103,9 @@ class BackendProxyFilter implements GlobalFilter, Ordered {
     String model = models.get(index);
     BackendPool pool = pools.poolFor(model, routePool);
     byte @Nullable [] body = null;
-    if (request != null) {
+    if (request != null && index == 0 && !JsonRequest.isRewritten(call.exchange)) {
+      body = request.raw(); // untouched: no need to serialise it again
+    } else if (request != null) {
       ObjectNode payload = request.body();
       if (index > 0) {
         payload = payload.deepCopy();

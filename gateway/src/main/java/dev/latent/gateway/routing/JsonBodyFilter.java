@@ -80,6 +80,6 @@ class JsonBodyFilter implements GlobalFilter, Ordered {
     if (model == null || !model.isString() || model.stringValue().isBlank()) {
       throw ProblemException.invalidParameter("model", "model is required (a string naming the model)");
     }
-    return new JsonRequest(object, model.stringValue(), bytes.length);
+    return new JsonRequest(object, model.stringValue(), bytes.length, bytes);
   }
 }

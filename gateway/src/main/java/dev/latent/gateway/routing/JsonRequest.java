@@ -12,11 +12,22 @@ import tools.jackson.databind.node.ObjectNode;
  * @param body the JSON object as received, edited in place by filters that must change it
  * @param model the {@code model} the client asked for
  * @param size bytes of the body as received
+ * @param raw the body as received, sent on as is unless a filter {@link #rewritten rewrote} it
  */
-public record JsonRequest(ObjectNode body, String model, int size) {
+public record JsonRequest(ObjectNode body, String model, int size, byte[] raw) {
 
   static final String ATTR = JsonRequest.class.getName();
   static final String SERVED_MODEL_ATTR = JsonRequest.class.getName() + ".served";
+  private static final String REWRITTEN_ATTR = JsonRequest.class.getName() + ".rewritten";
+
+  /** A filter that edits {@link #body} says so here, so the proxy serialises it again. */
+  public static void rewritten(ServerWebExchange exchange) {
+    exchange.getAttributes().put(REWRITTEN_ATTR, Boolean.TRUE);
+  }
+
+  static boolean isRewritten(ServerWebExchange exchange) {
+    return exchange.getAttributes().containsKey(REWRITTEN_ATTR);
+  }
 
   public static @Nullable JsonRequest of(ServerWebExchange exchange) {
     return exchange.getAttribute(ATTR);
