@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# ./platform bench vision [--task faces|ocr|upscale|detect] [--concurrency 1,8] [--seconds 10]
+# Starts its own vision-service on a free port (LATENT_HOME under a temp dir, models from the
+# store), drives it with closed-loop clients (dev.latent.vision.bench.VisionBench) and prints one
+# JSON line per task and concurrency. For faces, direct_images_per_s is the same models in-process.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/scripts/jdk.sh"
+JAVA_HOME=$(latent_find_jdk25)
+task=faces concurrency=1,8 seconds=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --task) task=$2; shift 2 ;;
+    --concurrency) concurrency=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) echo "bench-vision: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+export LATENT_HOME=${LATENT_HOME:-$ROOT/data}
+bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 >&2
+jar="$ROOT/vision-service/target/vision-service.jar"
+if [ ! -f "$jar" ]; then
+  (cd "$ROOT" && ./mvnw -q -B -ntp -pl vision-service -am package -DskipTests) >&2
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+work=$(mktemp -d)
+"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED \
+  -jar "$jar" --server.port="$port" --latent.home="$work" --latent.vision.model-store="$LATENT_HOME/models" \
+  --latent.http.access-log=false >"$work/service.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$port/actuator/health/readiness" >/dev/null 2>&1 && break
+  sleep 1
+done
+"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED \
+  -Dloader.main=dev.latent.vision.bench.VisionBench -cp "$jar" \
+  org.springframework.boot.loader.launch.PropertiesLauncher \
+  "$task" "http://127.0.0.1:$port" "$LATENT_HOME/models" "$seconds" "$concurrency" 2>>"$work/bench.log" |
+  grep '^{'
