@@ -67,6 +67,20 @@ public class RuntimeMetrics {
     }
   }
 
+  /** Engine time of a batched decode step and the runtime's time to sample and stream it. */
+  void decodeStep(String model, int batch, long engineNanos, long emitNanos) {
+    Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "decode")
+        .register(registry).record(Duration.ofNanos(engineNanos));
+    Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
+        .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
+    registry.summary("latent.inference.step.batch", "model", model).record(batch);
+  }
+
+  void prefillChunk(String model, long engineNanos) {
+    Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "prefill")
+        .register(registry).record(Duration.ofNanos(engineNanos));
+  }
+
   void rejected(String model) {
     Counter.builder("latent.inference.requests.rejected").tag("model", model).register(registry)
         .increment();

@@ -180,7 +180,9 @@ public final class Scheduler implements AutoCloseable {
       int from = s.computed();
       int to = Math.min(s.promptLength(), from + budget);
       budget -= to - from;
+      long t0 = System.nanoTime();
       float[] logits = model.prefill(s.kv, java.util.Arrays.copyOfRange(s.request.prompt(), from, to));
+      metrics.prefillChunk(modelId, System.nanoTime() - t0);
       s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
       prefixCache.register(s.entry, s.request.prompt(), s.computed());
       if (!s.prefilling()) {
@@ -202,12 +204,15 @@ public final class Scheduler implements AutoCloseable {
         seqs.add(s.kv);
         tokens[i] = s.generated.getLast();
       }
+      long t0 = System.nanoTime();
       float[][] logits = model.decode(seqs, tokens);
+      long t1 = System.nanoTime();
       for (int i = 0; i < tokens.length; i++) {
         Sequence s = decoding.get(i);
         s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
         Emitter.emit(this, s, logits[i]);
       }
+      metrics.decodeStep(modelId, tokens.length, t1 - t0, System.nanoTime() - t1);
     }
     publish();
   }
