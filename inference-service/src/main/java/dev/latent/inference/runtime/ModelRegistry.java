@@ -98,6 +98,12 @@ public class ModelRegistry implements DisposableBean {
     if (loaded != null) {
       return loaded;
     }
+    if (name.contains(":")) {
+      // PEFT adapters need LoRA in the engine, which it does not have yet: say so plainly.
+      throw new ProblemException(org.springframework.http.HttpStatus.NOT_IMPLEMENTED,
+          "not-implemented", "LoRA adapters (base:adapter) are not served yet: " + name,
+          "adapters_not_supported", "name");
+    }
     if (!name.matches("[A-Za-z0-9._-]+")) {
       throw ProblemException.invalidParameter("name", "invalid model name " + name);
     }

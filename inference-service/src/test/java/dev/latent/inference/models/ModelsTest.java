@@ -51,6 +51,9 @@ class ModelsTest {
             "messages", List.of(Map.of("role", "user", "content", "x"))))
         .exchange().expectStatus().isOk();
     client.post().uri("/admin/models/no-such-dir/load").exchange().expectStatus().isNotFound();
+    client.post().uri("/admin/models/latent-seeded-tiny:my-adapter/load").exchange()
+        .expectStatus().isEqualTo(501)
+        .expectBody().jsonPath("$.detail").value(d -> assertThat((String) d).contains("LoRA"));
   }
 
   @Test
