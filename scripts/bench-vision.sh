@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 export LATENT_HOME=${LATENT_HOME:-$ROOT/data}
-bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 >&2
+bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 ppocr-v4 >&2
 jar="$ROOT/vision-service/target/vision-service.jar"
 if [ ! -f "$jar" ]; then
   (cd "$ROOT" && ./mvnw -q -B -ntp -pl vision-service -am package -DskipTests) >&2

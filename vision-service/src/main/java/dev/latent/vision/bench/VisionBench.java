@@ -56,6 +56,10 @@ public final class VisionBench {
         path = "/v1/vision/upscale";
         body = "{\"image\":\"" + b64(photo.crop(400, 400, 128, 128), "png") + "\",\"scale\":2,\"method\":\"esrgan\"}";
       }
+      case "ocr" -> {
+        path = "/v1/vision/ocr";
+        body = "{\"image\":\"" + b64(textImage(), "png") + "\"}";
+      }
       default -> {
         System.out.printf("{\"task\":\"%s\",\"error\":\"not implemented: no %s endpoint yet\"}%n", task, task);
         return;
@@ -129,6 +133,18 @@ public final class VisionBench {
   private static void once(FaceDetector detector, FaceRecognitionNet net, RgbImage image) {
     List<FaceDetection> faces = detector.detect(image, 0.6f, 0.3f);
     net.describe(List.of(FaceAligner.align(image, faces.getFirst().keypoints())));
+  }
+
+  private static RgbImage textImage() {
+    var image = new java.awt.image.BufferedImage(640, 120, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    var g = image.createGraphics();
+    g.setColor(java.awt.Color.WHITE);
+    g.fillRect(0, 0, 640, 120);
+    g.setColor(java.awt.Color.BLACK);
+    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 48));
+    g.drawString("Invoice 2024", 60, 80);
+    g.dispose();
+    return RgbImage.of(image);
   }
 
   private static double pct(List<Long> sorted, double p) {

@@ -159,6 +159,16 @@ class FacesApiTest {
   }
 
   @Test
+  void ocrReadsRenderedText() {
+    RgbImage text = RgbImage.of(dev.latent.vision.ocr.PaddleOcrTestSupport.rendered());
+    client.post().uri("/v1/vision/ocr").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(Map.of("image", b64(text, "png")))
+        .exchange().expectStatus().isOk()
+        .expectBody().jsonPath("$.lines[0].text").isEqualTo("Invoice 2024")
+        .jsonPath("$.lines[0].box.width").value(w -> assertThat(((Number) w).intValue()).isGreaterThan(200));
+  }
+
+  @Test
   void modelsListsWhatIsInstalled() {
     client.get().uri("/v1/vision/models").exchange().expectStatus().isOk()
         .expectBody().jsonPath("$.data[?(@.name == 'blazeface-back-256')].task").isEqualTo(List.of("face-detection"));
