@@ -39,10 +39,12 @@ import tools.jackson.databind.JsonNode;
 class MeteringTest {
 
   static final StubBackend backend;
+  static final StubBackend overloaded;
 
   static {
     NoBlocking.install();
     backend = new StubBackend();
+    overloaded = new StubBackend(503);
   }
 
   @DynamicPropertySource
@@ -58,6 +60,12 @@ class MeteringTest {
     registry.add("latent.gateway.routing.backends.down.circuit-breaker.minimum-calls", () -> "2");
     registry.add("latent.gateway.routing.backends.down.circuit-breaker.sliding-window", () -> "2");
     registry.add("latent.gateway.routing.backends.down.circuit-breaker.open-for", () -> "30s");
+    // A pool whose first instance is overloaded: 503s are retried on the other one.
+    registry.add("latent.gateway.routing.backends.pair.urls[0]", overloaded::url);
+    registry.add("latent.gateway.routing.backends.pair.urls[1]", backend::url);
+    registry.add("latent.gateway.routing.backends.pair.retries", () -> "3");
+    registry.add("latent.gateway.routing.models[2].name", () -> "pair-model");
+    registry.add("latent.gateway.routing.models[2].backend", () -> "pair");
     registry.add("latent.gateway.routing.models[0].name", () -> "down-model");
     registry.add("latent.gateway.routing.models[0].backend", () -> "down");
     registry.add("latent.gateway.routing.models[1].name", () -> "flaky-model");
@@ -78,6 +86,7 @@ class MeteringTest {
 
   @AfterAll
   static void stop() {
+    overloaded.close();
     backend.close();
   }
 
@@ -245,6 +254,21 @@ class MeteringTest {
         .exchange().expectStatus().isOk();
     assertThat(awaitUsage(id).get("model").asString()).isEqualTo("stub-model");
     assertThat(backend.bodies().getLast().path("model").asString()).isEqualTo("stub-model");
+  }
+
+  @Test
+  void a503BeforeTheFirstByteIsRetriedOnAnotherInstance() {
+    String key = key(Map.of());
+    // Ties start at a random instance: 12 tries miss the overloaded one with p = 1/4096.
+    for (int i = 0; i < 12; i++) {
+      String id = "pair-" + i + "-" + UUID.randomUUID();
+      client.post().uri("/v1/chat/completions").header("Authorization", "Bearer " + key).header("X-Request-Id", id)
+          .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"pair-model\",\"stream\":true,\"messages\":[]}")
+          .exchange().expectStatus().isOk();
+      assertThat(backend.timesSeen(id)).isEqualTo(1);
+      assertThat(awaitUsage(id).get("status").asString()).isEqualTo("final");
+    }
+    assertThat(overloaded.requests()).isPositive(); // it was tried, and its 503 never reached the client
   }
 
   @Test

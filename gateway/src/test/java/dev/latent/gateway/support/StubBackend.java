@@ -43,7 +43,15 @@ public final class StubBackend implements AutoCloseable {
   private final List<JsonNode> bodies = new CopyOnWriteArrayList<>();
   private final AtomicLong requests = new AtomicLong();
 
+  private final int forcedStatus;
+
   public StubBackend() {
+    this(200);
+  }
+
+  /** A backend whose chat completions all answer {@code forcedStatus} (e.g. 503: overloaded). */
+  public StubBackend(int forcedStatus) {
+    this.forcedStatus = forcedStatus;
     server = HttpServer.create().runOn(loops).host("127.0.0.1").port(0)
         .route(routes -> routes
             .post("/v1/chat/completions", this::chat)
@@ -93,7 +101,7 @@ public final class StubBackend implements AutoCloseable {
     requests.incrementAndGet();
     String id = req.requestHeaders().get("X-Request-Id", "none");
     seen.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
-    int status = header(req, "X-Stub-Status", 200);
+    int status = header(req, "X-Stub-Status", forcedStatus);
     long chunks = header(req, "X-Stub-Chunks", 5);
     long interval = header(req, "X-Stub-Interval-Ms", 5);
     long dieAfter = header(req, "X-Stub-Die-After", -1);
