@@ -23,6 +23,7 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -188,6 +189,15 @@ public class JobRunner implements DisposableBean {
         jobs.insertCheckpoint(jobId, step, dir.toString(), metrics).block();
       }
     };
+  }
+
+  /**
+   * The first shutdown signal, published before the web server and the database pool stop: running
+   * jobs stop at their next step from here on, so a job cannot run to its end while the rest shuts down.
+   */
+  @EventListener(ContextClosedEvent.class)
+  public void contextClosing() {
+    shuttingDown = true;
   }
 
   @Override

@@ -56,8 +56,10 @@ class KillAndResumeTest {
           .bodyValue(Map.of("model", "tiny", "training_file", file, "seed", 9, "method",
               Map.of("type", "pretrain", "pretrain", Map.of("hyperparameters", Map.of("n_epochs", 40, "batch_size", 1)))))
           .exchange().expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id();
-      await().atMost(Duration.ofSeconds(60)).until(() -> job(client, id).step() >= 4);
-      Job before = job(client, id);
+      // Stop as soon as step 4 shows: the service stops its jobs at the first shutdown signal.
+      Job before = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+          .until(() -> job(client, id), j -> j.step() >= 4);
+      first.close();
       total = before.totalSteps();
       assertThat(before.step()).isLessThan(total);
     }
