@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.block.Projection;
 import dev.latent.ml.llm.block.DecoderLayer;
+import dev.latent.ml.llm.block.LowRankDelta;
 import dev.latent.ml.llm.block.RmsNorm;
 import dev.latent.ml.llm.block.Rope;
 import dev.latent.ml.llm.block.Step;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A decoder-only transformer (Llama, Qwen2, Mistral, DeepSeek-V2) on DJL's PyTorch engine: one
@@ -209,13 +211,18 @@ public final class Transformer implements AutoCloseable {
    * @throws dev.latent.ml.llm.cache.KvCacheFullException when the cache has too few free blocks
    */
   public float[] prefill(KvSequence seq, int[] tokens) {
+    return prefill(seq, tokens, null);
+  }
+
+  /** As {@link #prefill(KvSequence, int[])} with a LoRA adapter applied (null: the base model). */
+  public float[] prefill(KvSequence seq, int[] tokens, @Nullable LoraWeights adapter) {
     if (tokens.length == 0) {
       throw new IllegalArgumentException("prefill needs at least one token");
     }
     float[][] logits = null;
     for (int from = 0; from < tokens.length; from += PREFILL_CHUNK) {
       int[] chunk = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + PREFILL_CHUNK));
-      logits = step(List.of(seq), chunk, chunk.length, false);
+      logits = step(List.of(seq), chunk, chunk.length, false, adapterList(adapter));
     }
     return logits[0];
   }
@@ -225,13 +232,19 @@ public final class Transformer implements AutoCloseable {
    * logprobs, {@code echo}); the LM head then runs on all positions.
    */
   public float[][] prefillAll(KvSequence seq, int[] tokens) {
+    return prefillAll(seq, tokens, null);
+  }
+
+  /** As {@link #prefillAll(KvSequence, int[])} with a LoRA adapter applied (null: the base model). */
+  public float[][] prefillAll(KvSequence seq, int[] tokens, @Nullable LoraWeights adapter) {
     if (tokens.length == 0) {
       throw new IllegalArgumentException("prefill needs at least one token");
     }
     float[][] all = new float[tokens.length][];
     for (int from = 0; from < tokens.length; from += PREFILL_CHUNK) {
       int[] chunk = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length, from + PREFILL_CHUNK));
-      System.arraycopy(step(List.of(seq), chunk, chunk.length, true), 0, all, from, chunk.length);
+      System.arraycopy(step(List.of(seq), chunk, chunk.length, true, adapterList(adapter)), 0, all, from,
+          chunk.length);
     }
     return all;
   }
@@ -242,15 +255,40 @@ public final class Transformer implements AutoCloseable {
    * and MLPs run batched; attention reads each sequence's blocks.
    */
   public float[][] decode(List<KvSequence> seqs, int[] tokens) {
+    return decode(seqs, tokens, null);
+  }
+
+  /**
+   * As {@link #decode(List, int[])}, each sequence with its own LoRA adapter: {@code adapters.get(i)}
+   * (null: the base model) applies to {@code seqs.get(i)} only, so sequences of several adapters and
+   * of the base share one batched step. {@code adapters} null: no adapter at all.
+   */
+  public float[][] decode(List<KvSequence> seqs, int[] tokens, @Nullable List<@Nullable LoraWeights> adapters) {
     if (seqs.size() != tokens.length || seqs.isEmpty()) {
       throw new IllegalArgumentException("decode needs one token per sequence, got " + tokens.length
           + " tokens for " + seqs.size() + " sequences");
     }
-    return step(seqs, tokens, 1, false);
+    if (adapters != null && adapters.size() != seqs.size()) {
+      throw new IllegalArgumentException("decode needs one adapter (or null) per sequence, got "
+          + adapters.size() + " for " + seqs.size() + " sequences");
+    }
+    return step(seqs, tokens, 1, false, adapters);
   }
 
-  private float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions) {
+  private static @Nullable List<@Nullable LoraWeights> adapterList(@Nullable LoraWeights adapter) {
+    return adapter == null ? null : java.util.Collections.singletonList(adapter);
+  }
+
+  private float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions,
+      @Nullable List<@Nullable LoraWeights> adapters) {
     int b = seqs.size();
+    if (adapters != null) {
+      for (LoraWeights a : adapters) {
+        if (a != null && !a.belongsTo(this)) {
+          throw new IllegalArgumentException("adapter " + a.name() + " was loaded for another model");
+        }
+      }
+    }
     PagedKvCache cache = seqs.getFirst().cache();
     if (new HashSet<>(seqs).size() != b) {
       throw new IllegalArgumentException("a sequence appears twice in one step");
@@ -276,14 +314,14 @@ public final class Transformer implements AutoCloseable {
     }
     float[][] logits;
     try (NDManager m = manager.newSubManager()) {
-      logits = runCached(m, seqs, tokens, t, len, cache, allPositions);
+      logits = runCached(m, seqs, tokens, t, len, cache, allPositions, adapters);
     }
     seqs.forEach(s -> s.advance(t));
     return logits;
   }
 
   private float[][] runCached(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
-      PagedKvCache cache, boolean allPositions) {
+      PagedKvCache cache, boolean allPositions, @Nullable List<@Nullable LoraWeights> adapters) {
     int b = seqs.size();
     int[] positions = new int[b * t];
     long[] write = new long[b * t];
@@ -311,7 +349,7 @@ public final class Transformer implements AutoCloseable {
     // a single sequence decoding one token sees its whole cache: no mask op at all
     Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
         allVisible ? null : m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false), cache,
-        m.create(write), m.create(read, new Shape(b, len)));
+        m.create(write), m.create(read, new Shape(b, len)), adapterRows(m, adapters, b, t));
     long[] ids = new long[tokens.length];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = tokens[i];
@@ -334,6 +372,32 @@ public final class Transformer implements AutoCloseable {
     return out;
   }
 
+  /**
+   * Each distinct adapter of the step with the rows ({@code [B*T, 1]} 0/1 mask) of the sequences
+   * using it; no mask when all sequences use the same one.
+   */
+  private @Nullable List<LowRankDelta.Rows> adapterRows(NDManager m,
+      @Nullable List<@Nullable LoraWeights> adapters, int b, int t) {
+    if (adapters == null) {
+      return null;
+    }
+    Map<LoraWeights, float[]> rows = new java.util.IdentityHashMap<>();
+    for (int s = 0; s < adapters.size(); s++) {
+      LoraWeights a = adapters.get(s);
+      if (a != null) {
+        java.util.Arrays.fill(rows.computeIfAbsent(a, k -> new float[b * t]), s * t, (s + 1) * t, 1f);
+      }
+    }
+    if (rows.isEmpty()) {
+      return null;
+    }
+    List<LowRankDelta.Rows> out = new ArrayList<>(rows.size());
+    boolean one = rows.size() == 1 && !adapters.contains(null);
+    rows.forEach((a, mask) -> out.add(new LowRankDelta.Rows(a, one ? null
+        : m.create(mask, new Shape((long) b * t, 1)).toType(options.dtype(), false))));
+    return out;
+  }
+
   /** Causal, and within Mistral's sliding window when the config has one. */
   private boolean visible(int query, int key) {
     Integer window = config.slidingWindow();
@@ -342,6 +406,15 @@ public final class Transformer implements AutoCloseable {
 
   private static NDArray ropeShape(NDArray table, int b, int t) {
     return table.reshape(b, t, 1, table.getShape().get(1)); // [B, T, 1, ropeDim]
+  }
+
+  /** Where HF tensor {@code hfName} lives (for adapters), or null when this model has none. */
+  Weights.@Nullable Slot slot(String hfName) {
+    return weights.hfSlots().get(hfName);
+  }
+
+  NDManager manager() {
+    return manager;
   }
 
   @Override

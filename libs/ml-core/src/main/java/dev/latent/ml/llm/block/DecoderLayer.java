@@ -36,7 +36,7 @@ public final class DecoderLayer {
   public NDArray forward(NDArray x, Step step) {
     NDArray h = x.add(attention.forward(inputNorm.apply(x), step));
     NDArray normed = postAttentionNorm.apply(h);
-    NDArray ffn = moe != null ? moe.forward(normed, step.manager()) : dense.forward(normed);
+    NDArray ffn = moe != null ? moe.forward(normed, step.manager()) : dense.forward(normed, step);
     return h.add(ffn);
   }
 }

@@ -32,4 +32,16 @@ public final class FeedForward {
     NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up); // silu(gate) * up
     return Projection.apply(act, down);
   }
+
+  /** As {@link #forward(NDArray)} with the step's adapters ({@code x} holds the step's rows). */
+  public NDArray forward(NDArray x, Step step) {
+    if (step.adapters() == null) {
+      return forward(x);
+    }
+    NDArray gu = Projection.apply(x, gateUp, null, step);
+    NDArray gate = gu.get(gateHalf);
+    NDArray up = gu.get(upHalf);
+    NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
+    return Projection.apply(act, down, null, step);
+  }
 }

@@ -60,8 +60,7 @@ public final class GroupedQueryAttention implements Attention {
     int b = s.batch();
     int t = s.tokens();
     int groups = heads / kvHeads;
-    NDArray proj = qkvBias == null ? Projection.apply(x, qkv)
-        : Projection.apply(x, qkv, qkvBias);
+    NDArray proj = Projection.apply(x, qkv, qkvBias, s);
     proj = proj.reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, H + 2Hkv, hd]
     NDArray qk = rope.apply(proj.get(qkHeads), s.cos(), s.sin());
     NDArray q = qk.get(qHeads); // [B, T, H, hd]
@@ -88,7 +87,7 @@ public final class GroupedQueryAttention implements Attention {
         .reshape(b, heads, t, headDim)
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
-    return Projection.apply(ctx, out);
+    return Projection.apply(ctx, out, null, s);
   }
 
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */

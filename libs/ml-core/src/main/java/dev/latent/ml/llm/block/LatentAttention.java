@@ -126,6 +126,6 @@ public final class LatentAttention implements Attention {
       ctx = probs.matMul(v); // [B, H, T, dv]
     }
     ctx = ctx.transpose(0, 2, 1, 3).reshape(s.rows(), (long) heads * mla.vHeadDim());
-    return Projection.apply(ctx, out);
+    return Projection.apply(ctx, out, null, s);
   }
 }

@@ -27,4 +27,22 @@ public final class Projection {
   public static NDArray apply(NDArray x, NDArray weight) {
     return apply(x, weight, null);
   }
+
+  /**
+   * As {@link #apply(NDArray, NDArray, NDArray)}, plus the step's per-sequence low-rank deltas
+   * (LoRA adapters) of {@code weight} on the rows that use them; the base weight is untouched.
+   */
+  public static NDArray apply(NDArray x, NDArray weight, @Nullable NDArray bias, Step step) {
+    NDArray y = apply(x, weight, bias);
+    if (step.adapters() == null) {
+      return y;
+    }
+    for (LowRankDelta.Rows a : step.adapters()) {
+      NDArray delta = a.delta().apply(x, weight);
+      if (delta != null) {
+        y = y.add(a.rows() == null ? delta : delta.mul(a.rows()));
+      }
+    }
+    return y;
+  }
 }

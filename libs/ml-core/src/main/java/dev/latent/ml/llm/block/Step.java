@@ -3,6 +3,7 @@ package dev.latent.ml.llm.block;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,9 +18,17 @@ import org.jspecify.annotations.Nullable;
  * @param mask additive attention mask {@code [B, 1, T, L]} (0 or -inf); null when every key is visible
  * @param writeSlots cache slots for the new tokens {@code [B*T]}
  * @param readSlots cache slots each sequence attends to {@code [B, L]} (padding masked)
+ * @param adapters per-sequence low-rank deltas (LoRA adapters) and the rows using each; null: none
  */
 public record Step(NDManager manager, int batch, int tokens, NDArray cos, NDArray sin, @Nullable NDArray mask,
-    @Nullable PagedKvCache cache, @Nullable NDArray writeSlots, @Nullable NDArray readSlots) {
+    @Nullable PagedKvCache cache, @Nullable NDArray writeSlots, @Nullable NDArray readSlots,
+    @Nullable List<LowRankDelta.Rows> adapters) {
+
+  /** A step without adapters. */
+  public Step(NDManager manager, int batch, int tokens, NDArray cos, NDArray sin, @Nullable NDArray mask,
+      @Nullable PagedKvCache cache, @Nullable NDArray writeSlots, @Nullable NDArray readSlots) {
+    this(manager, batch, tokens, cos, sin, mask, cache, writeSlots, readSlots, null);
+  }
 
   public int rows() {
     return batch * tokens;
