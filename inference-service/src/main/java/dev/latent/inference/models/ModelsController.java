@@ -29,7 +29,10 @@ class ModelsController {
   @GetMapping("/v1/models")
   ModelResponse.ModelList list() {
     List<Object> data = new ArrayList<>();
-    registry.models().forEach(m -> data.add(of(m)));
+    for (ServedModel m : registry.models()) {
+      data.add(of(m));
+      registry.adapters(m.id()).forEach(a -> registry.find(a.id()).ifPresent(am -> data.add(of(am))));
+    }
     EmbeddingModel embedder = embeddings.getIfAvailable();
     if (embedder != null) {
       data.add(new ModelResponse(embedder.id(), "model", 0, "sentence-transformers", 256, List.of()));
@@ -46,9 +49,11 @@ class ModelsController {
     return of(registry.require(id));
   }
 
+  /** Loads a model, or a PEFT adapter onto its base with {@code base:adapter}. */
+
   @PostMapping("/admin/models/{name}/load")
   Mono<ModelResponse> load(@PathVariable String name) {
-    return Mono.fromFuture(() -> registry.loadAsync(name)).map(ModelsController::of)
+    return Mono.fromFuture(() -> registry.loadAsync(name)).map(this::of)
         .onErrorMap(java.util.concurrent.CompletionException.class, Throwable::getCause);
   }
 
@@ -62,8 +67,12 @@ class ModelsController {
     });
   }
 
-  private static ModelResponse of(ServedModel m) {
+  private ModelResponse of(ServedModel m) {
+    if (m.adapter() != null) {
+      return new ModelResponse(m.id(), "model", m.created(), m.ownedBy(), m.contextLength(),
+          List.of(), m.adapter().base());
+    }
     return new ModelResponse(m.id(), "model", m.created(), m.ownedBy(), m.contextLength(),
-        List.of());
+        registry.adapters(m.id()).stream().map(a -> a.id()).toList());
   }
 }

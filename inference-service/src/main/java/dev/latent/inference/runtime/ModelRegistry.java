@@ -2,9 +2,11 @@ package dev.latent.inference.runtime;
 
 import dev.latent.inference.InferenceProperties;
 import dev.latent.inference.usage.UsageStore;
+import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.io.CheckpointException;
 import dev.latent.ml.text.ChatTemplate;
 import dev.latent.ml.text.Tokenizer;
 import dev.latent.support.problem.ProblemException;
@@ -41,6 +43,7 @@ public class ModelRegistry implements DisposableBean {
   private final UsageStore usage;
   private final RuntimeMetrics metrics;
   private final ConcurrentMap<String, ServedModel> models = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Adapter> adapters = new ConcurrentHashMap<>();
   // Loading reads weights and allocates the KV cache: one at a time, never on a Netty thread.
   private final java.util.concurrent.ExecutorService loader =
       java.util.concurrent.Executors.newSingleThreadExecutor(
@@ -82,8 +85,21 @@ public class ModelRegistry implements DisposableBean {
     return models.values().stream().sorted((a, b) -> a.id().compareTo(b.id())).toList();
   }
 
+  /** A base model by name, or an adapter on it by {@code base:adapter}. */
   public Optional<ServedModel> find(String id) {
-    return Optional.ofNullable(models.get(id));
+    int colon = id.indexOf(':');
+    if (colon < 0) {
+      return Optional.ofNullable(models.get(id));
+    }
+    ServedModel base = models.get(id.substring(0, colon));
+    Adapter adapter = adapters.get(id);
+    return base == null || adapter == null ? Optional.empty() : Optional.of(base.with(adapter));
+  }
+
+  /** The adapters loaded on {@code base}, by id. */
+  public List<Adapter> adapters(String base) {
+    return adapters.values().stream().filter(a -> a.base().equals(base))
+        .sorted((a, b) -> a.id().compareTo(b.id())).toList();
   }
 
   /** The model or a 404 problem naming it. */
@@ -99,10 +115,7 @@ public class ModelRegistry implements DisposableBean {
       return loaded;
     }
     if (name.contains(":")) {
-      // PEFT adapters need LoRA in the engine, which it does not have yet: say so plainly.
-      throw new ProblemException(org.springframework.http.HttpStatus.NOT_IMPLEMENTED,
-          "not-implemented", "LoRA adapters (base:adapter) are not served yet: " + name,
-          "adapters_not_supported", "name");
+      return loadAdapter(name);
     }
     if (!name.matches("[A-Za-z0-9._-]+")) {
       throw ProblemException.invalidParameter("name", "invalid model name " + name);
@@ -146,6 +159,64 @@ public class ModelRegistry implements DisposableBean {
     }
   }
 
+  /**
+   * Loads the PEFT adapter {@code <store>/<adapter>/} (adapter_config.json,
+   * adapter_model.safetensors) onto {@code base} (loaded first if it is in the store but not
+   * served). 404 when either is not in the store, 400 when the adapter does not fit the base.
+   */
+  private ServedModel loadAdapter(String id) {
+    Adapter loaded = adapters.get(id);
+    ServedModel base = models.get(id.substring(0, id.indexOf(':')));
+    if (loaded != null && base != null) {
+      return base.with(loaded);
+    }
+    String baseName = id.substring(0, id.indexOf(':'));
+    String name = id.substring(id.indexOf(':') + 1);
+    if (!baseName.matches("[A-Za-z0-9._-]+") || !name.matches("[A-Za-z0-9._-]+")) {
+      throw ProblemException.invalidParameter("name", "invalid adapter name " + id
+          + " (expected base:adapter, each [A-Za-z0-9._-]+)");
+    }
+    Path dir = store.resolve(name);
+    if (!Files.isRegularFile(dir.resolve(LoraWeights.CONFIG))) {
+      throw ProblemException.notFound("model_not_found", "no adapter " + name + " in the store");
+    }
+    if (base == null) {
+      base = load(baseName);
+    }
+    LoraWeights weights;
+    try {
+      weights = LoraWeights.load(name, base.scheduler().model(), dir);
+    } catch (IllegalArgumentException | CheckpointException e) {
+      throw new ProblemException(org.springframework.http.HttpStatus.BAD_REQUEST, "invalid-adapter",
+          "the adapter " + name + " does not fit " + baseName + ": " + e.getMessage(),
+          "adapter_mismatch", "name");
+    }
+    String trainedOn = weights.baseModel();
+    if (trainedOn != null && !trainedOn.isBlank() && !sameModel(trainedOn, baseName)) {
+      weights.close();
+      throw new ProblemException(org.springframework.http.HttpStatus.BAD_REQUEST, "invalid-adapter",
+          "the adapter " + name + " was trained on " + trainedOn + ", not on " + baseName,
+          "adapter_mismatch", "name");
+    }
+    long created;
+    try {
+      created = Files.getLastModifiedTime(dir).toMillis() / 1000;
+    } catch (IOException e) {
+      created = System.currentTimeMillis() / 1000;
+    }
+    Adapter adapter = new Adapter(baseName, name, created, weights);
+    adapters.put(adapter.id(), adapter);
+    log.info("serving adapter {} (r {}, alpha {}, {} parameters, targets {})", adapter.id(),
+        weights.rank(), weights.alpha(), weights.parameterCount(), weights.targetModules());
+    return base.with(adapter);
+  }
+
+  /** Whether PEFT's base_model_name_or_path names the store's model (an HF id's last part counts). */
+  private static boolean sameModel(String trainedOn, String base) {
+    String last = trainedOn.substring(trainedOn.replace('\\', '/').lastIndexOf('/') + 1);
+    return trainedOn.equalsIgnoreCase(base) || last.equalsIgnoreCase(base);
+  }
+
   /** {@link #load} on the registry's own loader thread. */
   public java.util.concurrent.CompletableFuture<ServedModel> loadAsync(String name) {
     return java.util.concurrent.CompletableFuture.supplyAsync(() -> load(name), loader);
@@ -158,11 +229,22 @@ public class ModelRegistry implements DisposableBean {
 
   /** Stops serving a model: running streams end with an error event, its memory is freed. */
   public synchronized boolean unload(String name) {
+    if (name.contains(":")) {
+      Adapter adapter = adapters.remove(name);
+      if (adapter == null) {
+        return false;
+      }
+      adapter.release(); // its weights go once the last sequence using it ends
+      return true;
+    }
     ServedModel served = models.remove(name);
     if (served == null) {
       return false;
     }
-    served.scheduler().close();
+    for (Adapter a : adapters(name)) {
+      adapters.remove(a.id());
+    }
+    served.scheduler().close(); // closes the model, and with it its adapters' weights
     served.tokenizer().close();
     return true;
   }

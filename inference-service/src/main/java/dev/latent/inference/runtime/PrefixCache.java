@@ -49,12 +49,14 @@ final class PrefixCache {
   /** A sequence whose prompt blocks are registered; it holds its blocks until evicted. */
   static final class Entry {
     final KvSequence kv;
+    final long root;
     final List<Key> keys = new ArrayList<>();
     int refs = 1; // the running sequence itself
     boolean retired;
 
-    Entry(KvSequence kv) {
+    Entry(KvSequence kv, long root) {
       this.kv = kv;
+      this.root = root;
     }
   }
 
@@ -107,8 +109,16 @@ final class PrefixCache {
    * retained until {@link #copyInto} (or {@link #releaseAll} when admission gives up).
    */
   List<Location> lookup(int[] prompt) {
+    return lookup(prompt, seed);
+  }
+
+  /**
+   * As {@link #lookup(int[])} for keys chained from {@code root} (a LoRA adapter's own root: K/V
+   * computed under one adapter differ from the base's and another's, so they are never shared).
+   */
+  List<Location> lookup(int[] prompt, long root) {
     List<Location> hits = new ArrayList<>();
-    long parent = seed;
+    long parent = root;
     int full = (prompt.length - 1) / cache.blockSize();
     for (int i = 0; i < full; i++) {
       var key = key(parent, prompt, i);
@@ -175,7 +185,17 @@ final class PrefixCache {
 
   /** A new entry for a running sequence; its prompt blocks are registered as they are computed. */
   Entry track(KvSequence kv) {
-    return new Entry(kv);
+    return new Entry(kv, seed);
+  }
+
+  /** As {@link #track(KvSequence)} for a sequence whose keys chain from {@code root}. */
+  Entry track(KvSequence kv, long root) {
+    return new Entry(kv, root);
+  }
+
+  /** The root of the base model's keys. */
+  long root() {
+    return seed;
   }
 
   /**
@@ -185,7 +205,7 @@ final class PrefixCache {
    */
   void register(Entry entry, int[] prompt, int computedPromptTokens) {
     int full = computedPromptTokens / cache.blockSize();
-    long parent = entry.keys.isEmpty() ? seed : entry.keys.getLast().chain();
+    long parent = entry.keys.isEmpty() ? entry.root : entry.keys.getLast().chain();
     for (int i = entry.keys.size(); i < full; i++) {
       Key key = key(parent, prompt, i);
       index.computeIfAbsent(key, k -> new ArrayList<>(1)).add(new Location(entry, i));

@@ -1,6 +1,7 @@
 package dev.latent.inference.runtime;
 
 import dev.latent.inference.usage.UsageStore;
+import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
@@ -92,12 +93,18 @@ public final class Scheduler implements AutoCloseable {
           "prompt + max_tokens (" + total + ") exceed the KV cache of " + capacityTokens()
               + " tokens", properties.retryAfter());
     }
+    Adapter adapter = request.model().adapter();
+    if (adapter != null && !adapter.acquire()) {
+      throw ProblemException.notFound("model_not_found", "The model '" + request.model().id()
+          + "' does not exist or is not loaded");
+    }
     Sinks.Many<GenerationEvent> sink = Sinks.many().unicast().onBackpressureBuffer();
     var sequence = new Sequence(request, sink, seeds.incrementAndGet());
     // Recorded before the scheduler can see the sequence, so its final record is never
     // overwritten by this first one.
     usage.put(request.requestId(), modelId, false, null, sequence.usage());
     if (!waiting.offer(sequence)) {
+      sequence.releaseAdapter();
       usage.remove(request.requestId());
       metrics.rejected(modelId);
       throw ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,
@@ -181,7 +188,8 @@ public final class Scheduler implements AutoCloseable {
       int to = Math.min(s.promptLength(), from + budget);
       budget -= to - from;
       long t0 = System.nanoTime();
-      float[] logits = model.prefill(s.kv, java.util.Arrays.copyOfRange(s.request.prompt(), from, to));
+      float[] logits = model.prefill(s.kv, java.util.Arrays.copyOfRange(s.request.prompt(), from, to),
+          s.lora());
       metrics.prefillChunk(modelId, System.nanoTime() - t0);
       s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
       prefixCache.register(s.entry, s.request.prompt(), s.computed());
@@ -199,13 +207,17 @@ public final class Scheduler implements AutoCloseable {
     if (!decoding.isEmpty()) {
       List<KvSequence> seqs = new ArrayList<>(decoding.size());
       int[] tokens = new int[decoding.size()];
+      List<LoraWeights> loras = new ArrayList<>(decoding.size()); // per sequence, null: the base
+      boolean anyLora = false;
       for (int i = 0; i < tokens.length; i++) {
         Sequence s = decoding.get(i);
         seqs.add(s.kv);
         tokens[i] = s.generated.getLast();
+        loras.add(s.lora());
+        anyLora |= s.lora() != null;
       }
       long t0 = System.nanoTime();
-      float[][] logits = model.decode(seqs, tokens);
+      float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
       long t1 = System.nanoTime();
       for (int i = 0; i < tokens.length; i++) {
         Sequence s = decoding.get(i);
@@ -233,6 +245,7 @@ public final class Scheduler implements AutoCloseable {
     }
     admitting.removeIf(s -> {
       if (s.cancelled()) {
+        s.releaseAdapter();
         usage.put(s.request.requestId(), modelId, true, "cancelled", s.usage());
       }
       return s.cancelled();
@@ -250,7 +263,7 @@ public final class Scheduler implements AutoCloseable {
         admitting.add(s);
       }
       int[] prompt = s.request.prompt();
-      List<PrefixCache.Location> hits = prefixCache.lookup(prompt);
+      List<PrefixCache.Location> hits = prefixCache.lookup(prompt, s.prefixRoot(prefixCache));
       int need = prefixCache.blocksFor(prompt.length + s.request.params().maxTokens());
       int promised = running.stream().mapToInt(r -> r.promisedBlocks).sum();
       // Worst case reserved up front: a running sequence never finds the pool empty.
@@ -260,7 +273,7 @@ public final class Scheduler implements AutoCloseable {
       }
       admitting.poll();
       s.kv = cache.newSequence();
-      s.entry = prefixCache.track(s.kv);
+      s.entry = prefixCache.track(s.kv, s.prefixRoot(prefixCache));
       s.cachedTokens = prefixCache.copyInto(s.kv, hits);
       s.heldBlocks = s.kv.blocks().size();
       s.promisedBlocks = need - s.heldBlocks;
@@ -278,6 +291,7 @@ public final class Scheduler implements AutoCloseable {
       s.entry = null;
     }
     s.promisedBlocks = 0;
+    s.releaseAdapter();
     running.remove(s);
     publish();
     usage.put(s.request.requestId(), modelId, true, finishReason, s.usage());
@@ -286,6 +300,10 @@ public final class Scheduler implements AutoCloseable {
 
   void progress(Sequence s) {
     usage.put(s.request.requestId(), modelId, false, null, s.usage());
+  }
+
+  Transformer model() {
+    return model;
   }
 
   RuntimeMetrics metrics() {

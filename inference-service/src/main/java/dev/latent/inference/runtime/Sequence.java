@@ -1,6 +1,7 @@
 package dev.latent.inference.runtime;
 
 import dev.latent.inference.openai.Usage;
+import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.sampling.Sampler;
 import dev.latent.ml.text.IncrementalDetokenizer;
@@ -34,6 +35,7 @@ final class Sequence {
   int cachedTokens;
   int reasoningTokens;
   private volatile boolean cancelled;
+  private boolean adapterReleased;
 
   Sequence(GenerationRequest request, Sinks.Many<GenerationEvent> sink, long seed) {
     this.request = request;
@@ -56,6 +58,27 @@ final class Sequence {
 
   boolean prefilling() {
     return computed() < promptLength();
+  }
+
+  /** The LoRA adapter's weights for this sequence, null for the base model. */
+  @Nullable LoraWeights lora() {
+    Adapter a = request.model().adapter();
+    return a == null ? null : a.weights();
+  }
+
+  /** Where this sequence's prefix-cache keys start: per adapter, so no K/V crosses adapters. */
+  long prefixRoot(PrefixCache cache) {
+    Adapter a = request.model().adapter();
+    return a == null ? cache.root() : a.prefixRoot();
+  }
+
+  /** Gives back the adapter reference taken at submit (once). */
+  void releaseAdapter() {
+    Adapter a = request.model().adapter();
+    if (a != null && !adapterReleased) {
+      adapterReleased = true;
+      a.release();
+    }
   }
 
   void cancel() {

@@ -52,8 +52,8 @@ class ModelsTest {
         .exchange().expectStatus().isOk();
     client.post().uri("/admin/models/no-such-dir/load").exchange().expectStatus().isNotFound();
     client.post().uri("/admin/models/latent-seeded-tiny:my-adapter/load").exchange()
-        .expectStatus().isEqualTo(501)
-        .expectBody().jsonPath("$.detail").value(d -> assertThat((String) d).contains("LoRA"));
+        .expectStatus().isNotFound()
+        .expectBody().jsonPath("$.detail").value(d -> assertThat((String) d).contains("my-adapter"));
   }
 
   @Test
