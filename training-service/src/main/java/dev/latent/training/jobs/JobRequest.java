@@ -1,9 +1,13 @@
 package dev.latent.training.jobs;
 
+import com.fasterxml.jackson.annotation.JsonAnyGetter;
+import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.latent.support.problem.ProblemException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** {@code POST /v1/fine_tuning/jobs}, validated as it is read (400 naming the field). */
@@ -19,26 +23,47 @@ public record JobRequest(
     if (model == null || model.isBlank()) {
       throw ProblemException.invalidParameter("model", "model is required");
     }
-    if (trainingFile == null || trainingFile.isBlank()) {
-      throw ProblemException.invalidParameter("training_file", "training_file is required");
-    }
     if (suffix != null && !suffix.matches("[A-Za-z0-9_-]{1,40}")) {
       throw ProblemException.invalidParameter("suffix", "suffix must be 1-40 letters, digits, '-' or '_'");
     }
     if (method == null) {
-      method = new Method("supervised", null, null, null);
+      method = new Method("supervised", null, null, null, null);
+    }
+    if (method.builtIn() && (trainingFile == null || trainingFile.isBlank())) {
+      throw ProblemException.invalidParameter("training_file", "training_file is required");
     }
   }
 
-  /** {@code method}: the type and the matching {@code {hyperparameters}} block. */
-  public record Method(@Nullable String type, @Nullable Block supervised, @Nullable Block dpo, @Nullable Block pretrain) {
+  /**
+   * {@code method}: the type and the matching {@code {hyperparameters}} block. A type other than
+   * the built-in ones is a {@link TrainingMethod} (checked by {@link TrainingMethods}); its block
+   * {@code method.<type>} is kept raw in {@code others}.
+   */
+  public record Method(@Nullable String type, @Nullable Block supervised, @Nullable Block dpo, @Nullable Block pretrain,
+      @JsonAnySetter @JsonAnyGetter @Nullable Map<String, Object> others) {
     public Method {
-      if (type == null || !List.of("supervised", "dpo", "pretrain").contains(type)) {
+      if (type == null || !(TrainingMethods.BUILT_IN.contains(type) || type.matches("[a-z][a-z0-9_]{0,39}"))) {
         throw ProblemException.invalidParameter("method.type", "method.type must be supervised, dpo or pretrain");
       }
+      others = others == null ? new LinkedHashMap<>() : others;
+    }
+
+    /** A type {@link TrainingRun} trains (supervised, dpo, pretrain). */
+    public boolean builtIn() {
+      return TrainingMethods.BUILT_IN.contains(type);
+    }
+
+    /** {@code method.<type>} of a non-built-in type, raw; empty when absent. */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> block() {
+      Object b = others == null ? null : others.get(type);
+      return b instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
     }
 
     public Hyperparameters hyperparameters() {
+      if (!builtIn()) {
+        return Hyperparameters.EMPTY;
+      }
       Block b = switch (type) {
         case "dpo" -> dpo;
         case "pretrain" -> pretrain;

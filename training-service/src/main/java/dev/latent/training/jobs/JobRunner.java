@@ -47,12 +47,15 @@ public class JobRunner implements DisposableBean {
   private final InferenceNotifier notifier;
   private final TrainingProperties training;
   private final @Nullable KubernetesJobLauncher kubernetes;
+  private final TrainingMethods methods;
   private final ExecutorService pool;
   private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
   public JobRunner(JobRepository jobs, JobEvents events, FileRepository files, FileStore store, JobsProperties props,
-      TrainingProperties training, InferenceNotifier notifier, ObjectProvider<KubernetesJobLauncher> kubernetes) {
+      TrainingProperties training, InferenceNotifier notifier, ObjectProvider<KubernetesJobLauncher> kubernetes,
+      TrainingMethods methods) {
+    this.methods = methods;
     this.notifier = notifier;
     this.training = training;
     this.kubernetes = training.kubernetes() ? kubernetes.getObject() : null;
@@ -127,18 +130,9 @@ public class JobRunner implements DisposableBean {
       events.append(jobId, "info", JobEvents.STATUS, "Fine-tuning job started", Map.of("status", "running"));
     }
     try {
-      TrainingFile training = files.find(job.trainingFile()).blockOptional()
-          .orElseThrow(() -> new IllegalArgumentException("training file " + job.trainingFile() + " was deleted"));
-      Path validation = job.validationFile() == null ? null : store.path(job.validationFile());
-      TrainingRun run = new TrainingRun(job, modelStore.resolve(job.model()), store.path(training.id()), validation,
-          training.dataFormat(), modelStore, props);
-      TrainingRun.Resume resume = jobs.checkpoints(jobId).next()
-          .map(c -> new TrainingRun.Resume(c.stepNumber(), Path.of(c.fineTunedModelCheckpoint()),
-              job.trainedTokens() == null ? 0 : job.trainedTokens()))
-          .block();
-      String model = run.execute(resume, listener(jobId));
+      String model = methods.get(job.method().type()) != null ? runMethod(job) : runLlm(job);
       if (jobs.succeed(jobId, model).block() == Boolean.TRUE) {
-        if (notifier.enabled()) {
+        if (notifier.enabled() && job.method().builtIn()) {
           String problem = notifier.load(model);
           events.append(jobId, problem == null ? "info" : "warn", "message", problem == null
               ? "The inference-service loaded " + model : "The inference-service did not load " + model + ": " + problem, null);
@@ -146,7 +140,7 @@ public class JobRunner implements DisposableBean {
         events.append(jobId, "info", JobEvents.STATUS, "Fine-tuning job succeeded: " + model,
             Map.of("status", "succeeded", "fine_tuned_model", model));
       }
-    } catch (TrainingRun.Stopped stopped) {
+    } catch (TrainingMethod.Stopped stopped) {
       if (!shuttingDown) {
         finish(jobId, Status.CANCELLED, "Fine-tuning job cancelled");
       }
@@ -159,6 +153,30 @@ public class JobRunner implements DisposableBean {
     } finally {
       cancelled.remove(jobId);
     }
+  }
+
+  /** An LLM job (supervised, dpo, pretrain). */
+  private String runLlm(Job job) {
+    TrainingFile training = files.find(job.trainingFile()).blockOptional()
+        .orElseThrow(() -> new IllegalArgumentException("training file " + job.trainingFile() + " was deleted"));
+    Path validation = job.validationFile() == null ? null : store.path(job.validationFile());
+    TrainingRun run = new TrainingRun(job, modelStore.resolve(job.model()), store.path(training.id()), validation,
+        training.dataFormat(), modelStore, props);
+    TrainingRun.Resume resume = jobs.checkpoints(job.id()).next()
+        .map(c -> new TrainingRun.Resume(c.stepNumber(), Path.of(c.fineTunedModelCheckpoint()),
+            job.trainedTokens() == null ? 0 : job.trainedTokens()))
+        .block();
+    return run.execute(resume, listener(job.id()));
+  }
+
+  /** A registered {@link TrainingMethod}'s job. */
+  private String runMethod(Job job) {
+    TrainingMethod method = methods.get(job.method().type());
+    TrainingMethod.Resume resume = jobs.checkpoints(job.id()).next()
+        .map(c -> new TrainingMethod.Resume(c.stepNumber(), Path.of(c.fineTunedModelCheckpoint()))).block();
+    Path file = job.trainingFile().isEmpty() ? null : store.path(job.trainingFile());
+    return method.execute(new TrainingMethod.Context(job, job.method().block(), modelStore, props, resume, file),
+        listener(job.id()));
   }
 
   private void finish(String jobId, Status status, String message) {

@@ -31,9 +31,11 @@ public class JobService {
   private final JobEvents events;
   private final JobRunner runner;
   private final TrainingProperties training;
+  private final TrainingMethods methods;
 
   public JobService(JobRepository jobs, FileRepository files, JobEvents events, JobRunner runner,
-      TrainingProperties training) {
+      TrainingProperties training, TrainingMethods methods) {
+    this.methods = methods;
     this.jobs = jobs;
     this.files = files;
     this.events = events;
@@ -43,15 +45,25 @@ public class JobService {
 
   public Mono<Job> create(JobRequest req) {
     String type = req.method().type();
+    TrainingMethod custom = methods.require(type);
+    if (custom != null) {
+      custom.validate(req.model(), req.trainingFile(), req.method().block());
+    }
     JobRequest.Hyperparameters h = req.method().hyperparameters();
     String id = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     long seed = req.seed() != null ? req.seed() : Math.abs(UUID.randomUUID().getLeastSignificantBits() % 1_000_000_007L);
     Job job = new Job(id, "fine_tuning.job", req.model(), Instant.now().getEpochSecond(), null, null,
-        Status.VALIDATING_FILES.wire(), req.trainingFile(), req.validationFile(), req.suffix(), seed, req.method(), h,
+        Status.VALIDATING_FILES.wire(), req.trainingFile() == null ? "" : req.trainingFile(), req.validationFile(), req.suffix(), seed, req.method(), h,
         null, null, 0, 0, List.of());
-    return baseModelExists(req.model())
-        .then(file(req.trainingFile(), "training_file", type))
-        .then(req.validationFile() == null ? Mono.empty() : file(req.validationFile(), "validation_file", type))
+    Mono<Void> checks = custom != null
+        ? (req.trainingFile() == null ? Mono.<Void>empty() : files.find(req.trainingFile())
+            .switchIfEmpty(Mono.error(() -> ProblemException.notFound("file_not_found", "No file with id "
+                + req.trainingFile()).with("param", "training_file"))).then())
+        : baseModelExists(req.model())
+            .then(file(req.trainingFile(), "training_file", type))
+            .then(req.validationFile() == null ? Mono.empty() : file(req.validationFile(), "validation_file", type))
+            .then();
+    return checks
         .then(jobs.insert(job))
         .then(Mono.fromRunnable(() -> {
           events.append(id, "info", JobEvents.STATUS, "Validating training file: " + req.trainingFile(),

@@ -39,20 +39,12 @@ import org.jspecify.annotations.Nullable;
 final class TrainingRun {
 
   /** Where the run reports to; {@link #stop} is asked before every step. */
-  interface Listener {
-    @Nullable String stop();
-
-    void event(String type, String message, @Nullable Map<String, Object> data);
-
-    void progress(int step, int totalSteps, long trainedTokens);
-
-    void checkpoint(int step, Path dir, Map<String, Object> metrics);
-  }
+  interface Listener extends TrainingMethod.Listener {}
 
   /** Thrown when {@link Listener#stop} returns a reason (cancelled, shutting down). */
-  static final class Stopped extends RuntimeException {
+  static final class Stopped extends TrainingMethod.Stopped {
     Stopped(String reason) {
-      super(reason, null, false, false);
+      super(reason);
     }
   }
 
