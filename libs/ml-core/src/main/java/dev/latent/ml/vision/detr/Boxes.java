@@ -20,4 +20,9 @@ public final class Boxes {
     double iou = union > 0 ? inter / union : 0;
     return hull > 0 ? iou - (hull - union) / hull : iou;
   }
+
+  /** {@code (cx, cy, w, h)} → corners {@code (x0, y0, x1, y1)}. */
+  public static double[] corners(double[] b) {
+    return new double[] {b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2};
+  }
 }
