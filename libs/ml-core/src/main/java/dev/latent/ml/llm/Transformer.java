@@ -346,10 +346,14 @@ public final class Transformer implements AutoCloseable {
       allVisible &= f == 0f;
     }
     NDList cosSin = rope.cosSin(m, positions, options.dtype());
+    // MHA/GQA/MQA attend one sequence at a time over exactly its keys (a slice of the pool when
+    // its blocks are adjacent): no [B, L] gather, no padding, no mask for a decoding sequence
+    List<Step.Keys> keys = config.mla() != null ? null : sequenceKeys(m, seqs, t);
     // a single sequence decoding one token sees its whole cache: no mask op at all
     Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
-        allVisible ? null : m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false), cache,
-        m.create(write), m.create(read, new Shape(b, len)), adapterRows(m, adapters, b, t));
+        allVisible || keys != null ? null : m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false),
+        cache, m.create(write), keys != null ? null : m.create(read, new Shape(b, len)),
+        adapterRows(m, adapters, b, t), keys);
     long[] ids = new long[tokens.length];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = tokens[i];
@@ -368,6 +372,41 @@ public final class Transformer implements AutoCloseable {
     float[][] out = new float[rows][v];
     for (int s = 0; s < rows; s++) {
       System.arraycopy(flat, s * v, out[s], 0, v);
+    }
+    return out;
+  }
+
+  /** Where each sequence's keys are once this step's {@code t} tokens are written (see {@link Step.Keys}). */
+  private List<Step.Keys> sequenceKeys(NDManager m, List<KvSequence> seqs, int t) {
+    List<Step.Keys> out = new ArrayList<>(seqs.size());
+    for (KvSequence seq : seqs) {
+      int start = seq.length();
+      int length = start + t;
+      long first = seq.contiguousStart(length);
+      NDArray slots = null;
+      if (first < 0) {
+        long[] read = new long[length];
+        for (int k = 0; k < length; k++) {
+          read[k] = seq.slot(k);
+        }
+        slots = m.create(read);
+      }
+      NDArray mask = null;
+      if (t > 1 || config.slidingWindow() != null) {
+        float[] values = new float[t * length];
+        boolean any = false;
+        for (int i = 0; i < t; i++) {
+          for (int k = 0; k < length; k++) {
+            boolean hidden = !visible(start + i, k);
+            values[i * length + k] = hidden ? Float.NEGATIVE_INFINITY : 0f;
+            any |= hidden;
+          }
+        }
+        if (any) {
+          mask = m.create(values, new Shape(1, t, length)).toType(options.dtype(), false);
+        }
+      }
+      out.add(new Step.Keys(length, first, slots, mask));
     }
     return out;
   }

@@ -86,6 +86,48 @@ class KvCacheConsistencyTest {
     }
   }
 
+  /**
+   * Attention reads a sequence whose blocks are adjacent as one slice of the pool and gathers the
+   * slots of one whose blocks are scattered; both give the logits of full recomputation, also
+   * side by side in one batched step.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("family")
+  void scatteredAndAdjacentBlocksGiveTheSameLogits(String name, TransformerConfig config) {
+    int[] a = {5, 17, 3, 42, 8, 1, 60};
+    int[] b = {9, 2, 77, 31, 4};
+    try (Transformer model = Transformer.random(config, 7, ModelOptions.cpu());
+        PagedKvCache cache = model.newKvCache(12, 2)) {
+      // fill the pool with one-block sequences, then free every other block: no free run of 2 left
+      List<KvSequence> fillers = new java.util.ArrayList<>();
+      while (cache.freeBlocks() > 0) {
+        KvSequence f = cache.newSequence();
+        cache.reserve(f, 1);
+        fillers.add(f);
+      }
+      fillers.sort(java.util.Comparator.comparing(f -> f.blocks().getFirst()));
+      for (int i = 0; i < fillers.size(); i += 2) {
+        cache.release(fillers.get(i));
+      }
+      KvSequence scattered = cache.newSequence();
+      model.prefill(scattered, slice(a, 0, 4));
+      assertThat(scattered.contiguousStart(4)).isEqualTo(-1);
+      for (int i = 1; i < fillers.size(); i += 2) {
+        cache.release(fillers.get(i));
+      }
+      KvSequence adjacent = cache.newSequence();
+      cache.reserve(adjacent, b.length);
+      model.prefill(adjacent, slice(b, 0, 3));
+      assertThat(adjacent.contiguousStart(3)).isGreaterThanOrEqualTo(0);
+
+      float[][] step = model.decode(List.of(scattered, adjacent), new int[] {a[4], b[3]});
+      assertClose(step[0], fullLogits(model, slice(a, 0, 5)));
+      assertClose(step[1], fullLogits(model, slice(b, 0, 4)));
+      assertClose(model.prefill(scattered, slice(a, 5, 7)), fullLogits(model, a));
+      assertThat(scattered.contiguousStart(7)).isEqualTo(-1);
+    }
+  }
+
   static float[] fullLogits(Transformer model, int[] tokens) {
     try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
       long[] ids = new long[tokens.length];

@@ -28,6 +28,12 @@ public final class EngineBench {
 
   private EngineBench() {}
 
+  // With one intra-op thread PyTorch runs every op on the calling thread, so this thread's CPU
+  // time is the engine's work without the time a loaded machine kept it waiting for a core.
+  private static final java.lang.management.ThreadMXBean CPU =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+  private static double lastCpuSeconds;
+
   public static void main(String[] args) {
     Map<String, String> o = options(args);
     String mode = o.getOrDefault("mode", "decode");
@@ -77,6 +83,9 @@ public final class EngineBench {
         double seconds = prefill(model, random, prompt);
         out.put("tok_per_s", round(prompt / seconds));
         out.put("ms_per_prompt", round(seconds * 1000));
+        if (threads.equals("1")) {
+          out.put("cpu_tok_per_s", round(prompt / lastCpuSeconds));
+        }
       } else {
         out.put("batch", batch);
         out.put("tokens", tokens);
@@ -92,6 +101,14 @@ public final class EngineBench {
         // the fastest step: what the engine does when no neighbour preempts it
         double fastest = java.util.Arrays.stream(steps).min().orElse(seconds);
         out.put("ms_per_token_min", round(fastest * 1000));
+        if (threads.equals("1")) {
+          // the same ratio in this thread's CPU time (decode step and bandwidth probe alike): what a
+          // quiet machine would show, as far as a loaded one can tell
+          out.put("cpu_ms_per_token", round(lastCpuSeconds * 1000));
+          out.put("cpu_bandwidth_gb_per_s", round(MemoryBandwidth.lastCpuGbPerS));
+          out.put("cpu_fraction_of_bandwidth",
+              round(weightBytes / lastCpuSeconds / 1e9 / MemoryBandwidth.lastCpuGbPerS));
+        }
         out.put("weight_bytes", weightBytes);
         out.put("gb_per_s", round(gbPerS));
         out.put("bandwidth_gb_per_s", round(bandwidth));
@@ -139,6 +156,7 @@ public final class EngineBench {
       int[] next = new int[batch];
       for (int b = 0; b < batch; b++) {
         KvSequence s = cache.newSequence();
+        cache.reserve(s, perSeq); // the whole length at once, as the serving runtime does: adjacent blocks
         seqs.add(s);
         next[b] = argmax(model.prefill(s, randomTokens(random, prompt, model.config().vocabSize())));
       }
@@ -146,11 +164,13 @@ public final class EngineBench {
         next = argmaxRows(model.decode(seqs, next));
       }
       double[] steps = new double[tokens];
+      long cpu0 = CPU.getCurrentThreadCpuTime();
       for (int i = 0; i < tokens; i++) {
         long start = System.nanoTime();
         next = argmaxRows(model.decode(seqs, next));
         steps[i] = (System.nanoTime() - start) / 1e9;
       }
+      lastCpuSeconds = (CPU.getCurrentThreadCpuTime() - cpu0) / 1e9 / tokens;
       return steps;
     }
   }
@@ -163,8 +183,11 @@ public final class EngineBench {
         KvSequence s = cache.newSequence();
         int[] ids = randomTokens(random, prompt, model.config().vocabSize());
         long start = System.nanoTime();
+        long cpu0 = CPU.getCurrentThreadCpuTime();
         model.prefill(s, ids);
         best = Math.min(best, (System.nanoTime() - start) / 1e9);
+        lastCpuSeconds = run == 0 ? Double.MAX_VALUE : lastCpuSeconds;
+        lastCpuSeconds = Math.min(lastCpuSeconds, (CPU.getCurrentThreadCpuTime() - cpu0) / 1e9);
         cache.release(s);
       }
     }
@@ -229,20 +252,27 @@ public final class EngineBench {
 
     private MemoryBandwidth() {}
 
+    /** The same probe in this thread's CPU time (with one intra-op thread the sum runs on it). */
+    static double lastCpuGbPerS;
+
     static double measure(ai.djl.Device device) {
       long floats = 128L << 20;
       try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
         NDArray big = m.ones(new Shape(floats), DataType.FLOAT32);
         double best = Double.MAX_VALUE;
+        double bestCpu = Double.MAX_VALUE;
         for (int i = 0; i < 6; i++) {
           try (NDManager step = m.newSubManager()) {
             long start = System.nanoTime();
+            long cpu0 = CPU.getCurrentThreadCpuTime();
             NDArray sum = big.sum();
             sum.attach(step);
             sum.getFloat(); // forces completion on asynchronous devices
             best = Math.min(best, (System.nanoTime() - start) / 1e9);
+            bestCpu = Math.min(bestCpu, (CPU.getCurrentThreadCpuTime() - cpu0) / 1e9);
           }
         }
+        lastCpuGbPerS = floats * 4 / bestCpu / 1e9;
         return floats * 4 / best / 1e9;
       }
     }

@@ -1,6 +1,9 @@
 package dev.latent.ml.llm.block;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -67,6 +70,11 @@ public final class GroupedQueryAttention implements Attention {
     NDArray k = qk.get(kHeads); // [B, T, Hkv, hd]
     NDArray v = proj.get(vHeads); // [B, T, Hkv, hd]
     PagedKvCache cache = s.cache();
+    if (cache != null && s.sequences() != null) {
+      cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
+          v.reshape(s.rows(), kvHeads, headDim));
+      return Projection.apply(perSequence(q, cache, s), out, null, s);
+    }
     if (cache != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
           v.reshape(s.rows(), kvHeads, headDim));
@@ -88,6 +96,41 @@ public final class GroupedQueryAttention implements Attention {
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
     return Projection.apply(ctx, out, null, s);
+  }
+
+  /**
+   * Attention of each sequence over exactly its own cached keys: a slice of the pool
+   * {@code [len, Hkv, hd]} (a view) when its blocks are adjacent, else a gather of its slots.
+   * Returns the context {@code [B*T, H*hd]}.
+   */
+  private NDArray perSequence(NDArray q, PagedKvCache cache, Step s) {
+    int b = s.batch();
+    int t = s.tokens();
+    int groups = heads / kvHeads;
+    NDManager m = s.manager();
+    // query heads grouped under their kv head: [B, Hkv, g*T, hd]
+    NDArray qg = q.mul(scale).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+    NDArray keys = cache.keys(layer);
+    NDArray values = cache.values(layer);
+    NDList ctx = new NDList(b);
+    for (int i = 0; i < b; i++) {
+      Step.Keys seq = s.sequences().get(i);
+      NDIndex rows = seq.slots() == null
+          ? new NDIndex().addSliceDim(seq.start(), seq.start() + seq.length())
+          : new NDIndex("{}", seq.slots());
+      NDArray k = keys.get(m, rows); // [L, Hkv, hd]
+      NDArray v = values.get(m, rows);
+      NDArray scores = qg.get(i).matMul(k.transpose(1, 2, 0)); // [Hkv, g*T, L]
+      if (seq.mask() != null) { // [1, T, L] against [Hkv, g, T, L]
+        scores = scores.reshape(kvHeads, groups, t, seq.length()).add(seq.mask())
+            .reshape(kvHeads, (long) groups * t, seq.length());
+      }
+      ctx.add(softmax(scores).matMul(v.transpose(1, 0, 2))); // [Hkv, g*T, hd]
+    }
+    return NDArrays.stack(ctx) // [B, Hkv, g*T, hd]
+        .reshape(b, heads, t, headDim)
+        .transpose(0, 2, 1, 3)
+        .reshape(s.rows(), (long) heads * headDim);
   }
 
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */

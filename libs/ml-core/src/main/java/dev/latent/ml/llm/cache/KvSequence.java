@@ -38,6 +38,26 @@ public final class KvSequence {
     return blocks.get(position / bs) * bs + position % bs;
   }
 
+  /**
+   * The slot of token 0 when tokens {@code [0, tokens)} occupy consecutive slots (the sequence's
+   * first blocks are adjacent in the pool), else -1. Attention then reads a plain slice of the
+   * pool instead of gathering the sequence's slots.
+   */
+  public long contiguousStart(int tokens) {
+    int bs = cache.blockSize();
+    int needed = (tokens + bs - 1) / bs;
+    if (needed == 0 || needed > blocks.size()) {
+      return -1;
+    }
+    int first = blocks.get(0);
+    for (int i = 1; i < needed; i++) {
+      if (blocks.get(i) != first + i) {
+        return -1;
+      }
+    }
+    return (long) first * bs;
+  }
+
   boolean freed() {
     return freed;
   }

@@ -7,8 +7,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.BitSet;
+import java.util.List;
 
 /**
  * A paged KV cache: per layer one pool of {@code numBlocks * blockSize} token slots; a sequence
@@ -30,7 +30,7 @@ public final class PagedKvCache implements AutoCloseable {
   private final NDArray[] keys;
   private final NDArray[] values;
   private final NDArray[] latent;
-  private final Deque<Integer> free = new ArrayDeque<>();
+  private final BitSet free = new BitSet(); // set bit = free block
 
   public PagedKvCache(TransformerConfig config, int numBlocks, int blockSize, DataType dtype, Device device) {
     if (numBlocks <= 0 || blockSize <= 0) {
@@ -61,9 +61,7 @@ public final class PagedKvCache implements AutoCloseable {
         values[l] = manager.zeros(shape, dtype);
       }
     }
-    for (int b = 0; b < numBlocks; b++) {
-      free.add(b);
-    }
+    free.set(0, numBlocks);
   }
 
   /** KV bytes one token takes over all layers: 2·kvHeads·headDim·layers·bytes, or (r + dr)·layers·bytes for MLA. */
@@ -84,7 +82,7 @@ public final class PagedKvCache implements AutoCloseable {
   }
 
   public int freeBlocks() {
-    return free.size();
+    return free.cardinality();
   }
 
   public DataType dataType() {
@@ -98,25 +96,89 @@ public final class PagedKvCache implements AutoCloseable {
 
   /**
    * Makes room for {@code tokens} cached tokens in {@code seq}, taking blocks from the pool.
+   * A sequence whose blocks are adjacent is read by attention as one slice of the pool (no gather),
+   * so blocks are placed to keep sequences contiguous: a growing sequence takes the blocks right
+   * after its last one when free; a new one starts in the middle of the largest free run (at its
+   * start when nothing precedes it), leaving room to grow for itself and for the sequence before
+   * it; failing that, the first free run long enough; failing that, any free blocks.
    *
    * @throws KvCacheFullException when not enough free blocks remain (nothing is taken then)
    */
   public void reserve(KvSequence seq, int tokens) {
     own(seq);
-    int needed = (tokens + blockSize - 1) / blockSize - seq.mutableBlocks().size();
-    if (needed > free.size()) {
-      throw new KvCacheFullException("KV cache full: need " + needed + " more blocks of " + blockSize
-          + " tokens, " + free.size() + " free of " + numBlocks);
+    List<Integer> blocks = seq.mutableBlocks();
+    int needed = (tokens + blockSize - 1) / blockSize - blocks.size();
+    if (needed <= 0) {
+      return;
     }
-    for (int i = 0; i < needed; i++) {
-      seq.mutableBlocks().add(free.poll());
+    int available = free.cardinality();
+    if (needed > available) {
+      throw new KvCacheFullException("KV cache full: need " + needed + " more blocks of " + blockSize
+          + " tokens, " + available + " free of " + numBlocks);
+    }
+    int start = blocks.isEmpty() ? placeNew(needed) : blocks.getLast() + 1;
+    if (start < 0 || start + needed > numBlocks || free.nextClearBit(start) < start + needed) {
+      start = firstRun(needed);
+    }
+    if (start >= 0) {
+      for (int i = 0; i < needed; i++) {
+        blocks.add(start + i);
+      }
+      free.clear(start, start + needed);
+      return;
+    }
+    for (int i = 0, b = free.nextSetBit(0); i < needed; i++, b = free.nextSetBit(b + 1)) {
+      blocks.add(b);
+      free.clear(b);
+    }
+  }
+
+  /** Where a new sequence's first {@code n} blocks go: see {@link #reserve}; -1 when no run fits. */
+  private int placeNew(int n) {
+    int bestStart = -1;
+    int bestLength = 0;
+    for (int b = free.nextSetBit(0); b >= 0; ) {
+      int end = free.nextClearBit(b);
+      if (end - b > bestLength) {
+        bestStart = b;
+        bestLength = end - b;
+      }
+      b = end >= numBlocks ? -1 : free.nextSetBit(end);
+    }
+    if (bestLength < n) {
+      return -1;
+    }
+    return bestStart == 0 ? 0 : bestStart + (bestLength - n) / 2;
+  }
+
+  /** The first block of a run of {@code n} free blocks, or -1. */
+  private int firstRun(int n) {
+    for (int b = free.nextSetBit(0); b >= 0 && b + n <= numBlocks; ) {
+      int end = free.nextClearBit(b);
+      if (end - b >= n) {
+        return b;
+      }
+      b = free.nextSetBit(end);
+    }
+    return -1;
+  }
+
+  /** Returns the sequence's blocks past its cached length to the pool (e.g. an unused reservation). */
+  public void trim(KvSequence seq) {
+    own(seq);
+    List<Integer> blocks = seq.mutableBlocks();
+    int keep = (seq.length() + blockSize - 1) / blockSize;
+    while (blocks.size() > keep) {
+      free.set(blocks.removeLast());
     }
   }
 
   /** Returns the sequence's blocks to the pool; the sequence is empty afterwards. */
   public void release(KvSequence seq) {
     own(seq);
-    free.addAll(seq.mutableBlocks());
+    for (int b : seq.mutableBlocks()) {
+      free.set(b);
+    }
     seq.markFreed();
   }
 
