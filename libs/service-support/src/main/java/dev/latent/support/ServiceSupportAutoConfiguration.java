@@ -1,5 +1,6 @@
 package dev.latent.support;
 
+import dev.latent.support.keepalive.DeferredDispatchWebFilter;
 import dev.latent.support.limits.RequestBodyLimitWebFilter;
 import dev.latent.support.problem.ProblemResolver;
 import dev.latent.support.problem.ProblemWebExceptionHandler;
@@ -41,6 +42,11 @@ public class ServiceSupportAutoConfiguration {
   @Bean
   RequestBodyLimitWebFilter requestBodyLimitWebFilter(HttpProperties limits) {
     return new RequestBodyLimitWebFilter(limits.maxRequestBody().toBytes());
+  }
+
+  @Bean
+  DeferredDispatchWebFilter deferredDispatchWebFilter() {
+    return new DeferredDispatchWebFilter();
   }
 
   @Bean

@@ -42,6 +42,12 @@ public class TestApplication {
           "All slots are busy", Duration.ofMillis(1500)));
     }
 
+    /** Answered later, from another thread, as anything that waits on a database or a backend. */
+    @GetMapping("/v1/slow")
+    Mono<String> slow() {
+      return Mono.delay(Duration.ofMillis(200)).thenReturn("slow");
+    }
+
     @GetMapping("/v1/boom")
     Mono<String> boom() {
       return Mono.error(new IllegalStateException("secret internal detail"));
