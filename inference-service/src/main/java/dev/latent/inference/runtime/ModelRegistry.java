@@ -65,6 +65,50 @@ public class ModelRegistry implements DisposableBean {
     for (String name : names) {
       load(name);
     }
+    if (properties.load().isEmpty()) {
+      loadStoredAdapters();
+    }
+  }
+
+  /**
+   * Loads every PEFT adapter in the store whose {@code base_model_name_or_path} is a served model
+   * (what a restart needs to keep serving fine-tuned adapters); one that does not fit is logged
+   * and skipped. Returns the ids loaded.
+   */
+  synchronized List<String> loadStoredAdapters() {
+    if (!Files.isDirectory(store)) {
+      return List.of();
+    }
+    List<String> loaded = new java.util.ArrayList<>();
+    try (Stream<Path> dirs = Files.list(store)) {
+      for (Path dir : dirs.sorted().toList()) {
+        Path config = dir.resolve(LoraWeights.CONFIG);
+        if (!Files.isRegularFile(config)) {
+          continue;
+        }
+        String base;
+        try {
+          base = tools.jackson.databind.json.JsonMapper.shared().readTree(Files.readString(config))
+              .path("base_model_name_or_path").asString("");
+        } catch (IOException | RuntimeException e) {
+          log.warn("skipping adapter {}: unreadable {}", dir.getFileName(), LoraWeights.CONFIG);
+          continue;
+        }
+        String id = base + ":" + dir.getFileName();
+        if (!models.containsKey(base) || adapters.containsKey(id)) {
+          continue;
+        }
+        try {
+          loadAdapter(id);
+          loaded.add(id);
+        } catch (RuntimeException e) {
+          log.warn("skipping adapter {}: {}", id, e.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot list adapters in {}: {}", store, e.getMessage());
+    }
+    return loaded;
   }
 
   /** Chat models in the store: directories with config.json and tokenizer.json. */

@@ -204,6 +204,16 @@ class AdaptersTest {
   }
 
   @Test
+  void adaptersInTheStoreAreLoadedOntoTheirServedBaseAsAtStart() {
+    writeAdapter("ad-stored", new LoraConfig(2, 4, 0, List.of("q_proj")), 10, BASE);
+    writeAdapter("ad-stored-other", new LoraConfig(2, 4, 0, List.of("q_proj")), 11, "not-served-here");
+    assertThat(registry.loadStoredAdapters()).contains(BASE + ":ad-stored")
+        .noneMatch(id -> id.contains("ad-stored-other"));
+    client.get().uri("/v1/models/" + BASE + ":ad-stored").exchange().expectStatus().isOk();
+    assertThat(registry.loadStoredAdapters()).doesNotContain(BASE + ":ad-stored"); // already served
+  }
+
+  @Test
   void unknownAndMisfittingAdaptersAreRefused() {
     client.post().uri("/admin/models/" + BASE + ":no-such-adapter/load").exchange()
         .expectStatus().isNotFound().expectBody()
