@@ -61,11 +61,34 @@ build_missing() {
   say "built."
 }
 
+# The platform's own chat model, committed under models/<name>/ (HF layout): copied into the store
+# when missing or older, so the inference-service serves it (and the training-service can fine-tune
+# it). A seeded stand-in left in the store by a start without it is removed: the inference-service
+# creates the seeded model only when the store has no chat model at all.
+install_default_models() {
+  local dir name dest seeded
+  for dir in "$ROOT"/models/*/; do
+    [ -f "$dir/config.json" ] && [ -f "$dir/model.safetensors" ] || continue
+    name=$(basename "$dir")
+    dest="$LATENT_HOME/models/$name"
+    if [ ! -f "$dest/model.safetensors" ] || [ "$dir/model.safetensors" -nt "$dest/model.safetensors" ]; then
+      mkdir -p "$dest"
+      cp "$dir/config.json" "$dir/model.safetensors" "$dir/tokenizer.json" "$dir/tokenizer_config.json" "$dest/"
+      say "installed the default chat model $name into $LATENT_HOME/models"
+    fi
+    for seeded in "$LATENT_HOME"/models/latent-seeded-*/; do
+      [ -f "$seeded/latent-seeded.txt" ] && rm -rf "$seeded"
+    done
+  done
+  return 0
+}
+
 platform_up() {
   JAVA_HOME=$(latent_find_jdk25) || exit 1
   mkdir -p "$RUN" "$LOGS" "$LATENT_HOME/models"
   command -v curl >/dev/null || die "curl is needed to check the services' health"
   build_missing
+  install_default_models
   local entry module port pid
   for entry in "${SERVICES[@]}"; do
     module=${entry%%:*}

@@ -27,7 +27,7 @@ if [ -z "${LATENT_TRAIN_NO_BUILD:-}" ] || [ ! -f "$jar" ] || [ ! -s "$cp" ]; the
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
 home="$target/default-model-home"
-rm -rf "$home"
+[ -n "${LATENT_TRAIN_KEEP_HOME:-}" ] || rm -rf "$home"   # keep it to resume (--resume_sft NAME)
 mkdir -p "$home/models" "$out"
 log="$home/training-service.log"
 DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} "$jdk/bin/java" -Xmx3g --enable-native-access=ALL-UNNAMED \

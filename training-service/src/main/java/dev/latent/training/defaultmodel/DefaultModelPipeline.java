@@ -54,19 +54,24 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("pretrain_batch", "16");
     DEFAULTS.put("pretrain_lr", "0.002");
     DEFAULTS.put("sft_examples", "5000");
-    DEFAULTS.put("sft_epochs", "1");
+    DEFAULTS.put("sft_epochs", "2");
     DEFAULTS.put("sft_batch", "32");
     DEFAULTS.put("sft_lr", "0.001");
     DEFAULTS.put("dpo_prompts", "250");
     DEFAULTS.put("dpo_samples", "4");
-    DEFAULTS.put("dpo_temperature", "1.0");
-    DEFAULTS.put("dpo_epochs", "1");
+    DEFAULTS.put("dpo_temperature", "0.8");
+    DEFAULTS.put("dpo_epochs", "2");
     DEFAULTS.put("dpo_batch", "8");
     DEFAULTS.put("dpo_lr", "0.0001");
     DEFAULTS.put("dpo_beta", "0.1");
+    // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
+    DEFAULTS.put("dpo_worked_chosen", "false");
     DEFAULTS.put("eval_tasks", "150");
     DEFAULTS.put("max_tokens", "40");
     DEFAULTS.put("eval_batch", "128");
+    // Restart at a later stage with a model already in the store (e.g. after a failed DPO job).
+    DEFAULTS.put("resume_pretrained", "");
+    DEFAULTS.put("resume_sft", "");
   }
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -176,16 +181,22 @@ public final class DefaultModelPipeline {
 
     // Stage 1: pretrain.
     long t0 = System.nanoTime();
-    String pretrained = job(init, upload(pretrainFile), null, "pretrain", hp(i("pretrain_epochs"),
-        i("pretrain_batch"), d("pretrain_lr"), null), seed, "pt");
-    seconds.put("pretrain", secs(t0));
+    String pretrained = recipe.get("resume_pretrained");
+    if (pretrained.isEmpty()) {
+      pretrained = job(init, upload(pretrainFile), null, "pretrain", hp(i("pretrain_epochs"),
+          i("pretrain_batch"), d("pretrain_lr"), null), seed, "pt");
+      seconds.put("pretrain", secs(t0));
+    }
     results.put("pretrain", evaluate(pretrained, heldOut));
 
     // Stage 2: SFT.
     t0 = System.nanoTime();
-    String sftModel = job(pretrained, upload(sftFile), upload(sftValid), "supervised",
-        hp(i("sft_epochs"), i("sft_batch"), d("sft_lr"), null), seed, "sft");
-    seconds.put("sft", secs(t0));
+    String sftModel = recipe.get("resume_sft");
+    if (sftModel.isEmpty()) {
+      sftModel = job(pretrained, upload(sftFile), upload(sftValid), "supervised",
+          hp(i("sft_epochs"), i("sft_batch"), d("sft_lr"), null), seed, "sft");
+      seconds.put("sft", secs(t0));
+    }
     results.put("sft", evaluate(sftModel, heldOut));
 
     // Stage 3: DPO on the SFT model's own samples.
@@ -247,7 +258,10 @@ public final class DefaultModelPipeline {
         (Tasks.correct(task, c) ? good : bad).add(c);
       }
       right += good.size();
-      if (bad.isEmpty()) {
+      // Decoding stray bytes gives U+FFFD, which does not re-encode to the sampled tokens: such a
+      // sample is not what the model wrote, so it makes no pair.
+      bad.removeIf(c -> !c.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7F || ch == '\n'));
+      if (bad.isEmpty() || good.isEmpty() && !Boolean.parseBoolean(recipe.get("dpo_worked_chosen"))) {
         continue;
       }
       // No correct sample: the worked solution is the chosen one (still verified correct).
