@@ -54,7 +54,7 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("pretrain_batch", "16");
     DEFAULTS.put("pretrain_lr", "0.002");
     DEFAULTS.put("sft_examples", "5000");
-    DEFAULTS.put("sft_epochs", "2");
+    DEFAULTS.put("sft_epochs", "1");
     DEFAULTS.put("sft_batch", "32");
     DEFAULTS.put("sft_lr", "0.001");
     DEFAULTS.put("dpo_prompts", "250");
@@ -62,7 +62,7 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_temperature", "0.8");
     DEFAULTS.put("dpo_epochs", "2");
     DEFAULTS.put("dpo_batch", "8");
-    DEFAULTS.put("dpo_lr", "0.0001");
+    DEFAULTS.put("dpo_lr", "0.00005");
     DEFAULTS.put("dpo_beta", "0.1");
     // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
     DEFAULTS.put("dpo_worked_chosen", "false");
