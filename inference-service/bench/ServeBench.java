@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  * service, JDK only (run as `java ServeBench.java ...`). For each concurrency level, that many
  * clients stream completions of distinct random prompts (so the prefix cache cannot help) and
  * one JSON line is printed: aggregate generated tokens per second, TTFT and TPOT percentiles.
+ * By default each level runs 4 × concurrency requests (at least 4), so most of the run is the
+ * steady state with every client busy rather than the ramp and the tail. The service's step
+ * metrics (Prometheus) over the level are added: decode steps, mean batch, mean engine time per
+ * decode step, engine time in prefill.
  *
  * Args: --url U --model M --concurrency 1,4,16 --prompt 256 --tokens 128 [--requests N] [--label k=v]
  */
@@ -55,7 +59,8 @@ public class ServeBench {
     run(http, url, model, randomPrompt(random, prompt), 8);
     for (String level : levels.split(",")) {
       int c = Integer.parseInt(level.trim());
-      int requests = requestsArg > 0 ? requestsArg : Math.max(c, 4);
+      int requests = requestsArg > 0 ? requestsArg : Math.max(4 * c, 4);
+      double[] before = stepMetrics(http, url);
       List<String> prompts = new ArrayList<>();
       for (int i = 0; i < requests; i++) {
         prompts.add(randomPrompt(random, prompt));
@@ -83,6 +88,12 @@ public class ServeBench {
         }
       }
       double wall = (System.nanoTime() - start) / 1e9;
+      double[] after = stepMetrics(http, url);
+      double steps = after[1] - before[1];
+      String stepJson = String.format(Locale.ROOT,
+          ",\"decode_steps\":%d,\"mean_batch\":%.2f,\"decode_step_ms\":%.1f,\"prefill_engine_s\":%.2f",
+          (long) steps, steps == 0 ? 0 : (after[0] - before[0]) / steps,
+          steps == 0 ? 0 : (after[2] - before[2]) / steps * 1000, after[3] - before[3]);
       long generated = results.stream().mapToLong(Result::tokens).sum();
       double[] ttft = results.stream().mapToDouble(r -> (r.ttftNanos - r.startNanos) / 1e6).toArray();
       double[] tpot = results.stream().filter(r -> r.tokens > 1)
@@ -92,10 +103,10 @@ public class ServeBench {
           "{\"bench\":\"serve\",%s\"concurrency\":%d,\"requests\":%d,\"prompt_tokens\":%d,"
               + "\"max_tokens\":%d,\"generated_tokens\":%d,\"wall_s\":%.2f,"
               + "\"aggregate_tok_per_s\":%.1f,\"ttft_p50_ms\":%.1f,\"ttft_p99_ms\":%.1f,"
-              + "\"tpot_p50_ms\":%.2f,\"tpot_p99_ms\":%.2f,\"e2e_p50_ms\":%.1f}",
+              + "\"tpot_p50_ms\":%.2f,\"tpot_p99_ms\":%.2f,\"e2e_p50_ms\":%.1f%s}",
           extra.isEmpty() ? "" : extra + ",", c, results.size(), prompt, tokens, generated, wall,
           generated / wall, pct(ttft, 50), pct(ttft, 99), pct(tpot, 50), pct(tpot, 99),
-          pct(e2e, 50)));
+          pct(e2e, 50), stepJson));
     }
   }
 
@@ -137,6 +148,45 @@ public class ServeBench {
     });
     long end = System.nanoTime();
     return new Result(first[0] == 0 ? end : first[0], end, start, generated[0]);
+  }
+
+  /**
+   * The service's step metrics so far: batch sum, decode steps, decode engine seconds, prefill
+   * engine seconds (all models together; zeros when the endpoint does not answer).
+   */
+  private static double[] stepMetrics(HttpClient http, String url) {
+    double[] out = new double[4];
+    try {
+      String text = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      for (String line : text.split("\n")) {
+        if (line.startsWith("#")) {
+          continue;
+        }
+        int space = line.lastIndexOf(' ');
+        if (space < 0) {
+          continue;
+        }
+        double value;
+        try {
+          value = Double.parseDouble(line.substring(space + 1));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (line.startsWith("latent_inference_step_batch_sum")) {
+          out[0] += value;
+        } else if (line.startsWith("latent_inference_step_batch_count")) {
+          out[1] += value;
+        } else if (line.startsWith("latent_inference_step_engine_seconds_sum") && line.contains("phase=\"decode\"")) {
+          out[2] += value;
+        } else if (line.startsWith("latent_inference_step_engine_seconds_sum") && line.contains("phase=\"prefill\"")) {
+          out[3] += value;
+        }
+      }
+    } catch (Exception e) {
+      // figures without the step metrics
+    }
+    return out;
   }
 
   private static double pct(double[] values, int p) {

@@ -273,6 +273,9 @@ public final class Scheduler implements AutoCloseable {
       }
       admitting.poll();
       s.kv = cache.newSequence();
+      // The whole length at once: the blocks come out adjacent, and the engine's attention then
+      // reads the sequence as one slice of the pool instead of gathering its slots every step.
+      cache.reserve(s.kv, prompt.length + s.request.params().maxTokens());
       s.entry = prefixCache.track(s.kv, s.prefixRoot(prefixCache));
       s.cachedTokens = prefixCache.copyInto(s.kv, hits);
       s.heldBlocks = s.kv.blocks().size();
@@ -286,6 +289,9 @@ public final class Scheduler implements AutoCloseable {
 
   /** Ends a sequence: its blocks go to the prefix cache (or back to the pool); usage is final. */
   void retire(Sequence s, String finishReason) {
+    if (s.kv != null && s.entry != null) {
+      cache.trim(s.kv); // the unused rest of its reservation goes back to the pool now
+    }
     if (s.entry != null) {
       prefixCache.retire(s.entry);
       s.entry = null;
