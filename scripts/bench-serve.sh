@@ -4,7 +4,9 @@
 # Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
 # seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
-# line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests).
+# line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests —
+# 4 x concurrency by default, so most of a level is the steady state — and the service's step
+# metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/jdk.sh"
