@@ -17,7 +17,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 export LATENT_HOME=${LATENT_HOME:-$ROOT/data}
-bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 ppocr-v4 >&2
+if [ "$task" = detect ]; then
+  [ -f "$LATENT_HOME/models/detr-shapes/model.safetensors" ] || { echo "bench-vision: no detr-shapes in $LATENT_HOME/models; run ./platform train detr" >&2; exit 1; }
+else
+  bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 ppocr-v4 >&2
+fi
 jar="$ROOT/vision-service/target/vision-service.jar"
 if [ ! -f "$jar" ]; then
   (cd "$ROOT" && ./mvnw -q -B -ntp -pl vision-service -am package -DskipTests) >&2

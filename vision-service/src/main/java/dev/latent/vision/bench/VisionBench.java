@@ -38,7 +38,8 @@ public final class VisionBench {
     String base = args[1];
     Path store = Path.of(args[2]).resolve("vision");
     int seconds = Integer.parseInt(args[3]);
-    RgbImage photo = RgbImage.of(ImageIO.read(store.resolve("face-samples/sample1.jpg").toFile()));
+    RgbImage photo = task.equals("detect") ? RgbImage.blank(1, 1)
+        : RgbImage.of(ImageIO.read(store.resolve("face-samples/sample1.jpg").toFile()));
     HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(4)).build();
     Double direct = task.equals("faces") ? directFaces(store, photo.crop(230, 250, 600, 600), seconds) : null;
     String path;
@@ -55,6 +56,11 @@ public final class VisionBench {
       case "upscale" -> {
         path = "/v1/vision/upscale";
         body = "{\"image\":\"" + b64(photo.crop(400, 400, 128, 128), "png") + "\",\"scale\":2,\"method\":\"esrgan\"}";
+      }
+      case "detect" -> { // a held-out image of the generated shapes set the DETR was trained on
+        path = "/v1/vision/detect";
+        body = "{\"image\":\"" + b64(new dev.latent.ml.vision.detr.ShapesDataset(1, 64, 3)
+            .sample(dev.latent.ml.vision.detr.ShapesDataset.Split.HELD_OUT, 0).image(), "png") + "\"}";
       }
       case "ocr" -> {
         path = "/v1/vision/ocr";
