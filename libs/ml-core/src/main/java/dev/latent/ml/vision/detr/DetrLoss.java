@@ -75,6 +75,10 @@ public record DetrLoss(SetMatcher matcher, double classWeight, double l1Weight, 
         if (k < 0) {
           onehot[row * c1 + c1 - 1] = 1;
           weight[row] = (float) eosCoef;
+          // a benign stand-in box: masked out, but a degenerate one could give inf gradients (inf·0 = NaN)
+          for (int d = 0; d < 4; d++) {
+            tbox[row * 4 + d] = 0.5f;
+          }
         } else {
           onehot[row * c1 + t.classes()[k]] = 1;
           weight[row] = 1;

@@ -58,8 +58,11 @@ public final class DetrTrainer implements AutoCloseable {
       Trainer.AUTOGRAD.lock();
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
         value = loss.compute(model.forward(images), targets);
-        gc.backward(value.loss());
         total = value.loss().getFloat();
+        if (!Double.isFinite(total)) { // no backward: the gradients stay zero
+          throw new ArithmeticException("non-finite loss at step " + (step + 1));
+        }
+        gc.backward(value.loss());
       } finally {
         Trainer.AUTOGRAD.unlock();
       }
@@ -71,7 +74,10 @@ public final class DetrTrainer implements AutoCloseable {
       });
       double norm = GradientClipping.clip(grads.values(), maxGradNorm);
       if (!Double.isFinite(total) || !Double.isFinite(norm)) {
-        grads.values().forEach(g -> g.muli(0f));
+        for (NDArray g : grads.values()) { // masked fill in place: NaN·0 would stay NaN
+          g.set(g.isNaN().logicalOr(g.isInfinite()), 0f);
+          g.muli(0f);
+        }
         throw new ArithmeticException("non-finite loss or gradient at step " + (step + 1));
       }
       optimizer.step(model.parameters(), grads, (float) lr);
