@@ -55,7 +55,7 @@ public final class EspcnTraining {
       List<SrData.Pair> eval = held.stream().map(im -> SrData.Pair.of(im, scale)).toList();
       try (Espcn net = new Espcn(scale, manager, recipe.seed() + scale);
           EspcnTrainer trainer = new EspcnTrainer(net, train,
-              new EspcnTrainer.Settings(recipe.steps(), 16, 16, 2e-3f, recipe.seed() + scale))) {
+              new EspcnTrainer.Settings(recipe.steps(), 16, 16, 1e-3f, recipe.seed() + scale))) {
         long t0 = System.nanoTime();
         double avg = 0;
         while (!trainer.done()) {
@@ -79,9 +79,10 @@ public final class EspcnTraining {
         install(net, dir, recipe, psnr);
         String line = String.format(Locale.ROOT,
             "{\"event\":\"trained\",\"model\":\"espcn-x%d\",\"scale\":%d,\"steps\":%d,\"seconds\":%.1f,"
-                + "\"params\":%d,\"train_images\":%d,\"held_out_images\":%d,\"held_out_psnr\":%.3f,"
-                + "\"held_out_psnr_bicubic\":%.3f,\"dir\":\"%s\"}",
-            scale, scale, trainer.step(), seconds, net.params().count(), train.size(), eval.size(), psnr, bicubic,
+                + "\"params\":%d,\"train_images\":%d,\"held_out_images\":%d,\"held_out_psnr\":%s,"
+                + "\"held_out_psnr_bicubic\":%s,\"dir\":\"%s\"}",
+            scale, scale, trainer.step(), seconds, net.params().count(), train.size(), eval.size(), num(psnr),
+            num(bicubic),
             dir.toString().replace("\\", "/"));
         progress.accept(line);
         results.add(line);
@@ -103,8 +104,8 @@ public final class EspcnTraining {
     net.save(tmp);
     String sha = sha256(tmp.resolve(Espcn.WEIGHTS));
     Files.writeString(tmp.resolve("training.json"), String.format(Locale.ROOT,
-        "{\"scale\":%d,\"steps\":%d,\"train\":\"%s\",\"held_out\":\"%s\",\"held_out_psnr\":%.3f}%n",
-        net.scale(), recipe.steps(), recipe.train(), recipe.heldOut(), psnr));
+        "{\"scale\":%d,\"steps\":%d,\"train\":\"%s\",\"held_out\":\"%s\",\"held_out_psnr\":%s}%n",
+        net.scale(), recipe.steps(), recipe.train(), recipe.heldOut(), num(psnr)));
     // the manifest the model store uses: file, sha256, source, task, licence (tab-separated)
     Files.writeString(tmp.resolve(".installed"),
         Espcn.WEIGHTS + "\t" + sha + "\ttrained:espcn\tsuper-resolution\town\n");
@@ -118,6 +119,10 @@ public final class EspcnTraining {
     Files.move(tmp, dir);
   }
 
+  private static String num(double v) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "null";
+  }
+
   static String sha256(Path file) throws IOException {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
@@ -128,15 +133,15 @@ public final class EspcnTraining {
 
   /**
    * {@code EspcnTraining --store DIR --train PATH[,PATH] --held-out PATH[,PATH] [--scales 2,3,4]
-   * [--steps 1500] [--patterns 24] [--max-side 512] [--seed 1]}.
+   * [--steps 1000] [--patterns 4] [--max-side 512] [--seed 1]}.
    */
   public static void main(String[] args) throws Exception {
     Path store = null;
     List<Path> train = new ArrayList<>();
     List<Path> held = new ArrayList<>();
     List<Integer> scales = List.of(2, 3, 4);
-    int steps = 1500;
-    int patterns = 24;
+    int steps = 1000;
+    int patterns = 4;
     int maxSide = 512;
     long seed = 1;
     for (int i = 0; i + 1 < args.length; i += 2) {
