@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # ./platform bench vision [--task faces|ocr|upscale|detect] [--concurrency 1,8] [--seconds 10]
+# ./platform bench vision --task upscale-quality [--scales 2,3,4]: PSNR/SSIM per method and scale on
+#   held-out photos (no service; scripts/train-espcn.sh --bench)
 # Starts its own vision-service on a free port (LATENT_HOME under a temp dir, models from the
 # store), drives it with closed-loop clients (dev.latent.vision.bench.VisionBench) and prints one
 # JSON line per task and concurrency. For faces, direct_images_per_s is the same models in-process.
@@ -8,6 +10,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
 JAVA_HOME=$(latent_find_jdk25)
 task=faces concurrency=1,8 seconds=10
+if [ "${1:-}" = "--task" ] && [ "${2:-}" = "upscale-quality" ]; then
+  shift 2
+  exec bash "$ROOT/scripts/train-espcn.sh" --bench "$@"
+fi
 while [ $# -gt 0 ]; do
   case "$1" in
     --task) task=$2; shift 2 ;;
