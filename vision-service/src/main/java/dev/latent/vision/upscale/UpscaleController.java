@@ -3,6 +3,7 @@ package dev.latent.vision.upscale;
 import dev.latent.ml.vision.Esrgan;
 import dev.latent.ml.vision.Resampling;
 import dev.latent.ml.vision.RgbImage;
+import dev.latent.ml.vision.sr.Espcn;
 import dev.latent.support.problem.ProblemException;
 import dev.latent.vision.batching.Batchers;
 import dev.latent.vision.image.ImageRequests;
@@ -27,8 +28,10 @@ import reactor.core.publisher.Mono;
 /**
  * {@code POST /v1/vision/upscale} {@code {image, scale: 2|3|4, method}} → PNG. Interpolation runs
  * on the CPU pool; {@code esrgan} runs the model {@code esrgan-slim-x<scale>} through its batcher
- * (batches of one image each: inputs differ in size). {@code espcn} needs a model the platform
- * trains itself, which does not exist yet: 503 like any missing model.
+ * (batches of one image each: inputs differ in size). {@code espcn} runs {@code espcn-x<scale>},
+ * the platform's own ESPCN ({@code dev.latent.ml.vision.sr}), installed by
+ * {@code ./platform models pull espcn-x<scale>} (weights trained here, kept in the repo) or
+ * retrained by {@code ./platform train espcn}; missing → 503 naming both commands.
  */
 @RestController
 class UpscaleController {
@@ -66,7 +69,7 @@ class UpscaleController {
             "image_too_large", "image");
       }
       Mono<RgbImage> result = switch (method) {
-        case "espcn" -> Mono.error(VisionModels.missing("espcn-x" + scale));
+        case "espcn" -> espcn(image, scale);
         case "esrgan" -> esrgan(image, scale);
         default -> executor.call(() -> Resampling.parse(method)
             .resize(image, image.width() * scale, image.height() * scale));
@@ -83,6 +86,28 @@ class UpscaleController {
     }
     String name = "esrgan-slim-x" + scale;
     Esrgan model = models.get(name, (dir, nd) -> Esrgan.load(dir, nd, scale));
+    return batchers.<RgbImage, RgbImage>forModel(name, images -> {
+      List<RgbImage> out = new ArrayList<>(images.size());
+      images.forEach(i -> out.add(model.upscale(i)));
+      return out;
+    }).submit(image);
+  }
+
+  private Mono<RgbImage> espcn(RgbImage image, int scale) {
+    if ((long) image.width() * image.height() > properties.maxInputPixels()) {
+      throw new ProblemException(HttpStatus.CONTENT_TOO_LARGE, "image-too-large",
+          "espcn takes at most " + properties.maxInputPixels() + " input pixels", "image_too_large", "image");
+    }
+    String name = "espcn-x" + scale;
+    if (!models.installed(name)) {
+      throw new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, "model-not-installed",
+          "Model '" + name + "' is not installed. Run: ./platform models pull " + name
+              + " (the weights trained here), or ./platform train espcn to train them again",
+          "model_not_installed", "model")
+          .with("model", name)
+          .with("command", "./platform models pull " + name);
+    }
+    Espcn model = models.get(name, Espcn::load);
     return batchers.<RgbImage, RgbImage>forModel(name, images -> {
       List<RgbImage> out = new ArrayList<>(images.size());
       images.forEach(i -> out.add(model.upscale(i)));

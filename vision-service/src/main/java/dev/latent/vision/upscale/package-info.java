@@ -1,4 +1,4 @@
-/** Upscaling: classic interpolation and ESRGAN-slim super-resolution, answering PNG. */
+/** Upscaling: classic interpolation, the platform's ESPCN and ESRGAN-slim super-resolution, answering PNG. */
 @NullMarked
 package dev.latent.vision.upscale;
 
