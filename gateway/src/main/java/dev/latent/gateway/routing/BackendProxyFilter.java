@@ -64,6 +64,8 @@ class BackendProxyFilter implements GlobalFilter, Ordered {
   private final JsonMapper json;
   private final RequestMetricsFilter metrics;
   private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
+  // Resolved once: looking the beans up per request cost ~9 % of the event loop's CPU (JFR).
+  private volatile @Nullable List<HttpHeadersFilter> resolvedHeadersFilters;
 
   BackendProxyFilter(BackendPools pools, HttpClient httpClient,
       ObjectProvider<List<HttpHeadersFilter>> headersFilters, JsonMapper json,
@@ -212,7 +214,7 @@ class BackendProxyFilter implements GlobalFilter, Ordered {
   private Mono<Upstream> send(ServerWebExchange exchange, BackendPool pool, BackendInstance instance,
       byte @Nullable [] body) {
     ServerHttpRequest request = exchange.getRequest();
-    HttpHeaders headers = HttpHeadersFilter.filterRequest(headersFilters.getIfAvailable(List::of), exchange);
+    HttpHeaders headers = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
     headers.remove(HttpHeaders.AUTHORIZATION); // the tenant's key is ours; backends never see it
     headers.remove(HttpHeaders.HOST);
     if (body != null) {
@@ -236,6 +238,15 @@ class BackendProxyFilter implements GlobalFilter, Ordered {
         .timeout(pool.settings().firstByteTimeout());
   }
 
+  private List<HttpHeadersFilter> headersFilters() {
+    List<HttpHeadersFilter> filters = resolvedHeadersFilters;
+    if (filters == null) {
+      filters = List.copyOf(headersFilters.getIfAvailable(List::of));
+      resolvedHeadersFilters = filters;
+    }
+    return filters;
+  }
+
   private static String stripSlash(String url) {
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
@@ -245,7 +256,7 @@ class BackendProxyFilter implements GlobalFilter, Ordered {
     ServerHttpResponse response = exchange.getResponse();
     HttpHeaders received = new HttpHeaders();
     upstream.headers().forEach(e -> received.add(e.getKey(), e.getValue()));
-    HttpHeaders filtered = HttpHeadersFilter.filter(headersFilters.getIfAvailable(List::of), received,
+    HttpHeaders filtered = HttpHeadersFilter.filter(headersFilters(), received,
         exchange, HttpHeadersFilter.Type.RESPONSE);
     response.setStatusCode(HttpStatusCode.valueOf(upstream.status()));
     filtered.forEach((name, values) -> {
