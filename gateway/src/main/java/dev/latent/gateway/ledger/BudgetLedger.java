@@ -1,14 +1,18 @@
 package dev.latent.gateway.ledger;
 
 import dev.latent.support.problem.ProblemException;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.r2dbc.spi.Readable;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import org.springframework.dao.DataIntegrityViolationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -16,32 +20,83 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * Reserve → capture | release, each in one transaction. Overspending is impossible because the
- * hold is one conditional UPDATE ({@code spent + reserved + amount <= limit}) that the database
- * serialises per key and period; billing happens exactly once because capture first deletes the
- * reservation and only the transaction that deleted it goes on to write the usage record.
+ * Reserve → capture | release, each committed before the caller hears back, many of them per
+ * transaction ({@link GroupCommit}). Overspending is impossible because the hold is one
+ * conditional UPDATE ({@code spent + reserved + amount <= limit}) that the database serialises
+ * per key and period; billing happens exactly once because capture first deletes the reservation
+ * and only the write that deleted it goes on to write the usage record; a request id is accepted
+ * once: while it is open (the reservation's key) and after it was billed (the usage record's).
  */
 @Component
 public class BudgetLedger {
 
-  private final LedgerDatabase db;
+  private static final Logger log = LoggerFactory.getLogger(BudgetLedger.class);
 
-  BudgetLedger(LedgerDatabase db) {
+  private final LedgerDatabase db;
+  private final GroupCommit writes;
+  private final int maxQueue;
+
+  BudgetLedger(LedgerDatabase db, LedgerProperties properties, MeterRegistry meters) {
     this.db = db;
+    this.writes = new GroupCommit(db, properties, meters);
+    this.maxQueue = properties.maxQueue();
   }
+
+  private enum Hold { HELD, INSUFFICIENT, DUPLICATE }
 
   /**
    * Holds {@code r.amount()} against the key's budget ({@code limit}, null for none). 402
-   * {@code insufficient_quota} when it does not fit; 409 when the request id was used before.
+   * {@code insufficient_quota} when it does not fit; 409 when the request id was used before
+   * (still open, or already billed); 503 when the ledger's write queue is full. Completes once the
+   * hold is committed.
    */
   public Mono<Void> reserve(Reservation r, @Nullable BigDecimal limit) {
-    return db.inTransaction(client -> insertReservation(client, r)
-            .then(limit == null || r.periodStart() == null ? Mono.<Void>empty() : hold(client, r, limit)))
-        .onErrorMap(DataIntegrityViolationException.class, e -> new ProblemException(HttpStatus.CONFLICT,
-            "conflict", "Request id " + r.requestId() + " was already used", "duplicate_request_id", null));
+    if (writes.queued() >= maxQueue) {
+      return Mono.error(ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
+          "The usage ledger is behind; try again shortly", Duration.ofSeconds(1)));
+    }
+    return writes.submit(new GroupCommit.Write<Hold>() {
+      @Override
+      public String keyId() {
+        return r.keyId();
+      }
+
+      @Override
+      public Mono<Hold> run(DatabaseClient client) {
+        return reserve(client, r, limit);
+      }
+
+      @Override
+      public void abandoned(Hold result) {
+        if (result == Hold.HELD) { // nobody will settle it: give the hold back now
+          release(r).subscribe(null, e -> log.warn("could not release abandoned {}: {}", r.requestId(), e.toString()));
+        }
+      }
+    }).flatMap(hold -> switch (hold) {
+      case HELD -> Mono.<Void>empty();
+      case INSUFFICIENT -> Mono.error(insufficientQuota(r, Objects.requireNonNull(limit)));
+      case DUPLICATE -> Mono.error(new ProblemException(HttpStatus.CONFLICT, "conflict",
+          "Request id " + r.requestId() + " was already used", "duplicate_request_id", null));
+    });
   }
 
-  private Mono<Void> hold(DatabaseClient client, Reservation r, BigDecimal limit) {
+  private static Mono<Hold> reserve(DatabaseClient client, Reservation r, @Nullable BigDecimal limit) {
+    return insertReservation(client, r).flatMap(inserted -> {
+      if (inserted == 0) {
+        return Mono.just(Hold.DUPLICATE); // open under this id right now
+      }
+      Mono<Hold> held = limit == null || r.periodStart() == null ? Mono.just(Hold.HELD)
+          : hold(client, r, limit).flatMap(ok -> ok ? Mono.just(Hold.HELD)
+              : deleteReservation(client, r.requestId()).thenReturn(Hold.INSUFFICIENT));
+      return client.sql("select count(*) as n from usage_records where request_id = :id").bind("id", r.requestId())
+          .map(row -> Objects.requireNonNull(row.get("n", Long.class))).one()
+          .flatMap(billed -> billed > 0 // billed before: the id is spent for good
+              ? deleteReservation(client, r.requestId()).thenReturn(Hold.DUPLICATE)
+              : held);
+    });
+  }
+
+  private static Mono<Boolean> hold(DatabaseClient client, Reservation r, BigDecimal limit) {
     Mono<Long> update = Mono.defer(() -> client.sql("update budget_usage set reserved = reserved + :amount "
             + "where key_id = :key and period_start = :period and spent + reserved + :amount <= :limit")
         .bind("amount", r.amount()).bind("key", r.keyId()).bind("period", utc(Objects.requireNonNull(r.periodStart())))
@@ -51,7 +106,7 @@ public class BudgetLedger {
         .bind("key", r.keyId()).bind("period", utc(Objects.requireNonNull(r.periodStart()))).fetch().rowsUpdated());
     return update
         .flatMap(n -> n > 0 ? Mono.just(n) : ensureRow.then(update))
-        .flatMap(n -> n > 0 ? Mono.<Void>empty() : Mono.error(insufficientQuota(r, limit)));
+        .map(n -> n > 0);
   }
 
   private static ProblemException insufficientQuota(Reservation r, BigDecimal limit) {
@@ -61,40 +116,67 @@ public class BudgetLedger {
         "insufficient_quota", null).with("reserved_amount", r.amount());
   }
 
-  private static Mono<Void> insertReservation(DatabaseClient client, Reservation r) {
+  private static Mono<Long> insertReservation(DatabaseClient client, Reservation r) {
     DatabaseClient.GenericExecuteSpec spec = client.sql("insert into reservations (request_id, key_id, tenant, "
             + "model, backend, period_start, amount, created_at) values (:id, :key, :tenant, :model, :backend, "
-            + ":period, :amount, :created)")
+            + ":period, :amount, :created) on conflict do nothing")
         .bind("id", r.requestId()).bind("key", r.keyId()).bind("tenant", r.tenant()).bind("model", r.model())
         .bind("backend", r.backend()).bind("amount", r.amount()).bind("created", utc(r.createdAt()));
     spec = r.periodStart() == null ? spec.bindNull("period", OffsetDateTime.class)
         : spec.bind("period", utc(r.periodStart()));
-    return spec.fetch().rowsUpdated().then();
+    return spec.fetch().rowsUpdated();
   }
 
-  /** Bills {@code usage} and frees the rest of the hold; false when the request was already settled. */
+  /**
+   * Bills {@code usage} and frees the rest of the hold; false when the request was already settled.
+   * Completes once the record is committed.
+   */
   public Mono<Boolean> capture(Reservation r, UsageRecord usage) {
-    return db.inTransaction(client -> deleteReservation(client, r.requestId()).flatMap(deleted -> {
+    return writes.submit(write(r, client -> deleteReservation(client, r.requestId()).flatMap(deleted -> {
       if (deleted == 0) {
         return Mono.just(false);
       }
       return insertUsage(client, usage)
           .then(settleBudget(client, r, usage.charge().cost()))
           .thenReturn(true);
-    }));
+    })));
   }
 
   /** Frees the whole hold without billing (the request never reached a backend, or was refused). */
   public Mono<Boolean> release(Reservation r) {
-    return db.inTransaction(client -> deleteReservation(client, r.requestId()).flatMap(deleted ->
-        deleted == 0 ? Mono.just(false) : settleBudget(client, r, BigDecimal.ZERO).thenReturn(true)));
+    return writes.submit(write(r, client -> deleteReservation(client, r.requestId()).flatMap(deleted ->
+        deleted == 0 ? Mono.just(false) : settleBudget(client, r, BigDecimal.ZERO).thenReturn(true))));
+  }
+
+  private static GroupCommit.Write<Boolean> write(Reservation r, Function<DatabaseClient, Mono<Boolean>> work) {
+    return new GroupCommit.Write<>() {
+      @Override
+      public String keyId() {
+        return r.keyId();
+      }
+
+      @Override
+      public Mono<Boolean> run(DatabaseClient client) {
+        return work.apply(client);
+      }
+    };
   }
 
   /** Reservations admitted before {@code before}: the reconciler's work list. */
   public Flux<Reservation> openBefore(Instant before) {
-    return db.flux(db.client().sql("select request_id, key_id, tenant, model, backend, period_start, amount, "
-            + "created_at from reservations where created_at < :before order by created_at")
-        .bind("before", utc(before)).map(BudgetLedger::readReservation).all());
+    return openBefore(before, null);
+  }
+
+  /** Those, and every open one whose request id starts with {@code alwaysPrefix} (however young). */
+  public Flux<Reservation> openBefore(Instant before, @Nullable String alwaysPrefix) {
+    String sql = "select request_id, key_id, tenant, model, backend, period_start, amount, created_at from "
+        + "reservations where created_at < :before" + (alwaysPrefix == null ? "" : " or request_id like :prefix")
+        + " order by created_at";
+    DatabaseClient.GenericExecuteSpec spec = db.client().sql(sql).bind("before", utc(before));
+    if (alwaysPrefix != null) {
+      spec = spec.bind("prefix", alwaysPrefix.replace("%", "").replace("_", "") + "%");
+    }
+    return db.flux(spec.map(BudgetLedger::readReservation).all());
   }
 
   private static Mono<Long> deleteReservation(DatabaseClient client, String requestId) {
@@ -113,11 +195,11 @@ public class BudgetLedger {
   }
 
   private static Mono<Void> insertUsage(DatabaseClient client, UsageRecord u) {
-    return client.sql("insert into usage_records (request_id, key_id, tenant, model, prompt_cache_hit_tokens, "
-            + "prompt_cache_miss_tokens, completion_tokens, reasoning_tokens, price_input_cache_hit, "
-            + "price_input_cache_miss, price_output, price_multiplier, cost, currency, status, created_at) values "
-            + "(:id, :key, :tenant, :model, :hit, :miss, :completion, :reasoning, :phit, :pmiss, :pout, :mult, "
-            + ":cost, :currency, :status, :created)")
+    DatabaseClient.GenericExecuteSpec spec = client.sql("insert into usage_records (request_id, key_id, tenant, model, "
+            + "prompt_cache_hit_tokens, prompt_cache_miss_tokens, completion_tokens, reasoning_tokens, "
+            + "price_input_cache_hit, price_input_cache_miss, price_output, price_multiplier, cost, currency, status, "
+            + "created_at, unit, units, price_unit) values (:id, :key, :tenant, :model, :hit, :miss, :completion, "
+            + ":reasoning, :phit, :pmiss, :pout, :mult, :cost, :currency, :status, :created, :unit, :units, :punit)")
         .bind("id", u.requestId()).bind("key", u.keyId()).bind("tenant", u.tenant()).bind("model", u.model())
         .bind("hit", u.tokens().promptCacheHit()).bind("miss", u.tokens().promptCacheMiss())
         .bind("completion", u.tokens().completion()).bind("reasoning", u.tokens().reasoning())
@@ -125,7 +207,9 @@ public class BudgetLedger {
         .bind("pout", u.charge().price().output()).bind("mult", u.charge().multiplier())
         .bind("cost", u.charge().cost()).bind("currency", u.charge().price().currency())
         .bind("status", u.status()).bind("created", utc(u.createdAt()))
-        .fetch().rowsUpdated().then();
+        .bind("units", u.units()).bind("punit", u.unitPrice());
+    spec = u.unit() == null ? spec.bindNull("unit", String.class) : spec.bind("unit", u.unit());
+    return spec.fetch().rowsUpdated().then();
   }
 
   /** What a key has spent and holds in the period starting at {@code periodStart}. */

@@ -46,6 +46,27 @@ class BackendUsageClient {
             ? Mono.just(Answer.UNKNOWN) : Mono.error(e));
   }
 
+  /** A fine-tuning job as the training pool reports it. */
+  record JobAnswer(boolean known, boolean finished, long trainedTokens) {
+    static final JobAnswer UNKNOWN = new JobAnswer(false, false, 0);
+  }
+
+  /** {@code GET /v1/fine_tuning/jobs/{id}}: finished (succeeded, failed, cancelled) and its {@code trained_tokens}. */
+  Mono<JobAnswer> job(URI instance, String jobId) {
+    String base = instance.toString().endsWith("/") ? instance.toString() : instance + "/";
+    return client.get().uri(base + "v1/fine_tuning/jobs/{id}", jobId)
+        .retrieve()
+        .bodyToMono(JsonNode.class)
+        .timeout(Duration.ofSeconds(5))
+        .map(body -> {
+          String status = body.path("status").asString("");
+          boolean finished = status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
+          return new JobAnswer(true, finished, Math.max(0, body.path("trained_tokens").asLong(0)));
+        })
+        .onErrorResume(WebClientResponseException.class, e -> e.getStatusCode().value() == HttpStatus.NOT_FOUND.value()
+            ? Mono.just(JobAnswer.UNKNOWN) : Mono.error(e));
+  }
+
   /** Asks until the record is final (or the attempts run out, leaving it {@code running}). */
   Mono<Answer> awaitFinal(URI instance, String requestId) {
     return ask(instance, requestId)

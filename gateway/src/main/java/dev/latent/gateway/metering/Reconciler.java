@@ -2,6 +2,7 @@ package dev.latent.gateway.metering;
 
 import dev.latent.gateway.ledger.BudgetLedger;
 import dev.latent.gateway.ledger.Reservation;
+import dev.latent.gateway.pricing.PriceBook;
 import dev.latent.gateway.routing.BackendInstance;
 import dev.latent.gateway.routing.BackendPool;
 import dev.latent.gateway.routing.BackendPools;
@@ -36,10 +37,12 @@ class Reconciler {
   private final Settlement settlement;
   private final MeteringProperties properties;
   private final Clock clock;
+  private final PriceBook prices;
   private volatile Disposable periodic = () -> {};
 
   Reconciler(BudgetLedger ledger, BackendPools pools, BackendUsageClient backends, Settlement settlement,
-      MeteringProperties properties, Clock clock) {
+      MeteringProperties properties, Clock clock, PriceBook prices) {
+    this.prices = prices;
     this.ledger = ledger;
     this.pools = pools;
     this.backends = backends;
@@ -65,7 +68,8 @@ class Reconciler {
 
   /** Settles what can be settled among the reservations admitted before {@code before}. */
   Mono<Long> reconcile(Instant before) {
-    return ledger.openBefore(before)
+    // Open fine-tuning jobs are asked about on every round: they are billed once they finished.
+    return ledger.openBefore(before, UnitMeteringFilter.JOB_PREFIX)
         .concatMap(r -> reconcileOne(r).thenReturn(1L).onErrorResume(e -> {
           log.warn("could not reconcile {}: {}", r.requestId(), e.toString());
           return Mono.just(0L);
@@ -85,6 +89,9 @@ class Reconciler {
   private Mono<Void> reconcileOne(Reservation r) {
     BackendPool pool = pools.pool(r.backend());
     List<URI> instances = pool == null ? List.of() : pool.instances().stream().map(BackendInstance::url).toList();
+    if (r.requestId().startsWith(UnitMeteringFilter.JOB_PREFIX)) {
+      return reconcileJob(r, instances);
+    }
     return Flux.fromIterable(instances)
         .concatMap(url -> backends.ask(url, r.requestId()).onErrorResume(e -> {
           log.debug("{} did not answer for {}: {}", url, r.requestId(), e.toString());
@@ -106,6 +113,38 @@ class Reconciler {
           boolean old = r.createdAt().isBefore(clock.instant().minus(properties.reconcileAfter()));
           if (!someUnreachable && old) {
             log.info("no backend knows request {}; releasing its reservation", r.requestId());
+            return ledger.release(r).then();
+          }
+          return Mono.<Void>empty();
+        });
+  }
+
+  /** A fine-tuning job's hold: billed per trained token once the job finished. */
+  private Mono<Void> reconcileJob(Reservation r, List<URI> instances) {
+    String jobId = r.requestId().substring(UnitMeteringFilter.JOB_PREFIX.length());
+    return Flux.fromIterable(instances)
+        .concatMap(url -> backends.job(url, jobId).map(java.util.Optional::of).onErrorResume(e -> {
+          log.debug("{} did not answer for job {}: {}", url, jobId, e.toString());
+          return Mono.just(java.util.Optional.empty());
+        }))
+        .collectList()
+        .flatMap(answers -> {
+          var known = answers.stream().flatMap(java.util.Optional::stream).filter(BackendUsageClient.JobAnswer::known)
+              .findFirst();
+          if (known.isPresent()) {
+            var job = known.get();
+            if (!job.finished()) {
+              return Mono.<Void>empty();
+            }
+            if (job.trainedTokens() == 0) {
+              return ledger.release(r).then();
+            }
+            return settlement.billUnits(r, UnitMeteringFilter.JOB_MODEL_PREFIX + r.model(),
+                prices.training(r.model(), job.trainedTokens(), r.createdAt()), job.trainedTokens());
+          }
+          boolean someUnreachable = answers.stream().anyMatch(java.util.Optional::isEmpty);
+          if (!someUnreachable && r.createdAt().isBefore(clock.instant().minus(properties.reconcileAfter()))) {
+            log.info("no training instance knows job {}; releasing its reservation", jobId);
             return ledger.release(r).then();
           }
           return Mono.<Void>empty();

@@ -5,6 +5,7 @@ import dev.latent.gateway.ledger.Reservation;
 import dev.latent.gateway.ledger.UsageRecord;
 import dev.latent.gateway.limits.RateLimiter;
 import dev.latent.gateway.pricing.Charge;
+import dev.latent.gateway.pricing.ModelPrice;
 import dev.latent.gateway.pricing.PriceBook;
 import dev.latent.gateway.pricing.TokenCounts;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -103,6 +104,25 @@ class Settlement {
         log.warn("could not charge {} tokens to the TPM of {}: {}", tokens.total(), r.keyId(), e.toString());
         return Mono.empty();
       });
+    });
+  }
+
+  /**
+   * Bills work priced per unit (vision images, trained tokens) against reservation {@code r}:
+   * the ledger row is named {@code model} and keeps the unit, the count and the unit price.
+   */
+  Mono<Void> billUnits(Reservation r, String model, PriceBook.UnitCharge charge, long units) {
+    UsageRecord usage = new UsageRecord(r.requestId(), r.keyId(), r.tenant(), model, TokenCounts.ZERO,
+        new Charge(ModelPrice.free(model, charge.currency()), charge.multiplier(), charge.cost()), UsageRecord.FINAL,
+        r.createdAt(), charge.unit(), units, charge.unitPrice());
+    return ledger.capture(r, usage).flatMap(captured -> {
+      if (captured) {
+        meters.counter("latent.gateway.units", "tenant", r.tenant(), "model", model, "unit", charge.unit())
+            .increment(units);
+        meters.counter("latent.gateway.spend", "tenant", r.tenant(), "model", model, "currency", charge.currency())
+            .increment(charge.cost().doubleValue());
+      }
+      return Mono.<Void>empty();
     });
   }
 

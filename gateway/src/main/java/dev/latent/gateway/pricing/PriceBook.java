@@ -114,6 +114,31 @@ public class PriceBook {
     return new Charge(price, multiplier, cost);
   }
 
+  /** Unit-priced work: {@code unit} is {@code image} (price per image) or {@code trained_token} (per 1M). */
+  public record UnitCharge(String unit, BigDecimal unitPrice, BigDecimal multiplier, BigDecimal cost, String currency) {}
+
+  /** The cost of {@code images} images of vision task {@code task} admitted at {@code at}. */
+  public UnitCharge vision(String task, long images, Instant at) {
+    BigDecimal price = unitPrice(properties.vision(), task);
+    BigDecimal multiplier = multiplier(at);
+    BigDecimal cost = price.multiply(BigDecimal.valueOf(images)).multiply(multiplier).setScale(SCALE, RoundingMode.HALF_UP);
+    return new UnitCharge("image", price, multiplier, cost, Objects.requireNonNull(properties.currency()));
+  }
+
+  /** The cost of {@code tokens} trained tokens of a job on base model {@code model} created at {@code at}. */
+  public UnitCharge training(String model, long tokens, Instant at) {
+    BigDecimal price = unitPrice(properties.training(), model);
+    BigDecimal multiplier = multiplier(at);
+    BigDecimal cost = price.multiply(BigDecimal.valueOf(tokens)).multiply(multiplier)
+        .divide(MILLION, SCALE, RoundingMode.HALF_UP);
+    return new UnitCharge("trained_token", price, multiplier, cost, Objects.requireNonNull(properties.currency()));
+  }
+
+  private static BigDecimal unitPrice(Map<String, BigDecimal> prices, String name) {
+    BigDecimal price = prices.get(name);
+    return price != null ? price : prices.getOrDefault("default", BigDecimal.ZERO);
+  }
+
   /**
    * The most a request can cost: every prompt token at the dearer input price, every allowed
    * output token, over the model and each of its fallbacks.

@@ -36,7 +36,9 @@ import reactor.core.publisher.Mono;
 class UsageController {
 
   private static final String COLUMNS = "request_id, key_id, tenant, model, prompt_cache_hit_tokens, "
-      + "prompt_cache_miss_tokens, completion_tokens, reasoning_tokens, cost, currency, status, created_at";
+      + "prompt_cache_miss_tokens, completion_tokens, reasoning_tokens, cost, currency, status, created_at, unit, units";
+  private static final String RECORD_FIELDS = "request_id,key_id,tenant,model,prompt_cache_hit_tokens,"
+      + "prompt_cache_miss_tokens,completion_tokens,reasoning_tokens,cost,currency,status,created_at,images,trained_tokens";
   private static final int MAX_LIMIT = 1000;
 
   private final LedgerDatabase db;
@@ -59,7 +61,9 @@ class UsageController {
       BigDecimal cost,
       String currency,
       String status,
-      @JsonProperty("created_at") Instant createdAt) {}
+      @JsonProperty("created_at") Instant createdAt,
+      long images,
+      @JsonProperty("trained_tokens") long trainedTokens) {}
 
   record UsageTotal(
       String group,
@@ -69,12 +73,15 @@ class UsageController {
       @JsonProperty("prompt_cache_miss_tokens") long promptCacheMissTokens,
       @JsonProperty("completion_tokens") long completionTokens,
       @JsonProperty("reasoning_tokens") long reasoningTokens,
+      long images,
+      @JsonProperty("trained_tokens") long trainedTokens,
       BigDecimal cost) {
 
     UsageTotal plus(UsageRecordView r) {
       return new UsageTotal(group, currency, requests + 1, promptCacheHitTokens + r.promptCacheHitTokens(),
           promptCacheMissTokens + r.promptCacheMissTokens(), completionTokens + r.completionTokens(),
-          reasoningTokens + r.reasoningTokens(), cost.add(r.cost()));
+          reasoningTokens + r.reasoningTokens(), images + r.images(), trainedTokens + r.trainedTokens(),
+          cost.add(r.cost()));
     }
   }
 
@@ -113,7 +120,7 @@ class UsageController {
         // Summed as they stream by: memory grows with the number of groups, not of records.
         .reduce(new LinkedHashMap<String, UsageTotal>(), (groups, r) -> {
           groups.merge(grouping.apply(r) + "\u0000" + r.currency(),
-              new UsageTotal(grouping.apply(r), r.currency(), 0, 0, 0, 0, 0, BigDecimal.ZERO).plus(r),
+              new UsageTotal(grouping.apply(r), r.currency(), 0, 0, 0, 0, 0, 0, 0, BigDecimal.ZERO).plus(r),
               (a, b) -> a.plus(r));
           return groups;
         })
@@ -122,12 +129,12 @@ class UsageController {
           data.sort(java.util.Comparator.comparing(UsageTotal::group).thenComparing(UsageTotal::currency));
           if (csv) {
             StringBuilder out = new StringBuilder("group,currency,requests,prompt_cache_hit_tokens,"
-                + "prompt_cache_miss_tokens,completion_tokens,reasoning_tokens,cost\n");
+                + "prompt_cache_miss_tokens,completion_tokens,reasoning_tokens,images,trained_tokens,cost\n");
             for (UsageTotal t : data) {
               out.append(String.join(",", UsageQuery.csvField(t.group()), t.currency(), Long.toString(t.requests()),
                   Long.toString(t.promptCacheHitTokens()), Long.toString(t.promptCacheMissTokens()),
                   Long.toString(t.completionTokens()), Long.toString(t.reasoningTokens()),
-                  t.cost().stripTrailingZeros().toPlainString())).append('\n');
+                  Long.toString(t.images()), Long.toString(t.trainedTokens()), t.cost().stripTrailingZeros().toPlainString())).append('\n');
             }
             return csvResponse(out);
           }
@@ -167,13 +174,14 @@ class UsageController {
           boolean more = rows.size() > pageSize;
           List<UsageRecordView> data = more ? rows.subList(0, pageSize) : rows;
           if (csv) {
-            StringBuilder out = new StringBuilder(COLUMNS.replace(" ", "") + "\n");
+            StringBuilder out = new StringBuilder(RECORD_FIELDS + "\n");
             for (UsageRecordView r : data) {
               out.append(String.join(",", UsageQuery.csvField(r.requestId()), r.keyId(), UsageQuery.csvField(r.tenant()),
                   UsageQuery.csvField(r.model()), Long.toString(r.promptCacheHitTokens()),
                   Long.toString(r.promptCacheMissTokens()), Long.toString(r.completionTokens()),
                   Long.toString(r.reasoningTokens()), r.cost().stripTrailingZeros().toPlainString(), r.currency(),
-                  r.status(), r.createdAt().toString())).append('\n');
+                  r.status(), r.createdAt().toString(), Long.toString(r.images()),
+                  Long.toString(r.trainedTokens()))).append('\n');
             }
             return csvResponse(out);
           }
@@ -252,7 +260,9 @@ class UsageController {
         Objects.requireNonNull(row.get("cost", BigDecimal.class)),
         Objects.requireNonNull(row.get("currency", String.class)),
         Objects.requireNonNull(row.get("status", String.class)),
-        Objects.requireNonNull(row.get("created_at", OffsetDateTime.class)).toInstant());
+        Objects.requireNonNull(row.get("created_at", OffsetDateTime.class)).toInstant(),
+        "image".equals(row.get("unit", String.class)) ? longOf(row, "units") : 0,
+        "trained_token".equals(row.get("unit", String.class)) ? longOf(row, "units") : 0);
   }
 
   private static long longOf(Readable row, String column) {

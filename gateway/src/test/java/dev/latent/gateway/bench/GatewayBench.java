@@ -2,6 +2,7 @@ package dev.latent.gateway.bench;
 
 import dev.latent.gateway.support.StubBackend;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -35,7 +36,13 @@ public final class GatewayBench {
 
   private record Sample(long totalNanos, long firstByteNanos, boolean ok) {}
 
-  private record Result(String mode, double rps, double p50, double p99, double fb50, long errors) {}
+  /**
+   * @param gatewayCpuMs CPU time the gateway process used per answered request in the measured
+   *     phase (user + system): a figure that, unlike latency, hardly depends on what else runs
+   * @param benchCpuMs the same for this process (load generator + stub backend)
+   */
+  private record Result(String mode, double rps, double p50, double p99, double fb50, long errors,
+      double gatewayCpuMs, double benchCpuMs) {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> options = parse(args);
@@ -43,35 +50,49 @@ public final class GatewayBench {
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
     Path jar = Path.of(options.getOrDefault("jar", "gateway/target/gateway.jar"));
     String java = options.getOrDefault("java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    int warmup = Math.max(2, seconds / 5);
+    int warmup = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(Math.max(2, seconds / 5))));
 
+    // --modes direct,routed,metered (default all; direct always runs: the others are compared to it)
+    List<String> modes = List.of(options.getOrDefault("modes", "direct,routed,metered").split(","));
     try (StubBackend stub = new StubBackend()) {
       List<Result> results = new ArrayList<>();
-      results.add(run("direct", stub.url(), null, rps, seconds, warmup));
-      try (Gateway routed = Gateway.start(java, jar, stub.url(), false)) {
-        results.add(run("routed", routed.url(), null, rps, seconds, warmup));
+      String ledgerName = options.getOrDefault("ledger", "h2");
+      Result direct = run("direct", stub.url(), null, rps, seconds, warmup, null);
+      results.add(direct);
+      Result routed = null;
+      if (modes.contains("routed")) {
+        try (Gateway gateway = Gateway.start(java, jar, stub.url(), false, Map.of())) {
+          routed = run("routed", gateway.url(), null, rps, seconds, warmup, gateway.process().toHandle());
+          results.add(routed);
+        }
       }
-      try (Gateway metered = Gateway.start(java, jar, stub.url(), true)) {
-        String key = metered.createKey();
-        results.add(run("metered", metered.url(), key, rps, seconds, warmup));
+      if (modes.contains("metered")) {
+        // --ledger postgres: the metered gateway's ledger on a PostgreSQL 16 container (Testcontainers)
+        Map<String, String> ledger = "postgres".equals(options.get("ledger"))
+            ? dev.latent.gateway.support.Containers.freshDatabase("bench" + System.nanoTime()) : Map.of();
+        try (Gateway metered = Gateway.start(java, jar, stub.url(), true, ledger)) {
+          String key = metered.createKey();
+          results.add(run("metered", metered.url(), key, rps, seconds, warmup, metered.process().toHandle()));
+        }
       }
-      Result direct = results.get(0);
-      Result routed = results.get(1);
+      double routedRps = routed == null ? Double.NaN : routed.rps();
       for (Result r : results) {
         System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"rps_achieved\":%.1f,"
                 + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p50_added_ms\":%.3f,\"p99_added_ms\":%.3f,"
                 + "\"throughput_ratio\":%.3f,\"first_byte_p50_ms\":%.3f,\"first_byte_added_ms\":%.3f,\"errors\":%d,"
-                + "\"cpus\":%d}%n",
+                + "\"ledger\":\"%s\",\"gateway_cpu_ms_per_request\":%.3f,\"bench_cpu_ms_per_request\":%.3f,\"cpus\":%d,\"load_average\":%.2f}%n",
             r.mode(), rps, seconds, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
-            r.rps() / routed.rps(), r.fb50(), r.fb50() - direct.fb50(), r.errors(),
-            Runtime.getRuntime().availableProcessors());
+            r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(), r.benchCpuMs(),
+            Runtime.getRuntime().availableProcessors(),
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       }
     }
     System.exit(0);
   }
 
   /** Warm up, then the measured JSON phase, then a shorter streamed phase for the first byte. */
-  private static Result run(String mode, String base, String key, int rps, int seconds, int warmup) {
+  private static Result run(String mode, String base, String key, int rps, int seconds, int warmup,
+      ProcessHandle gateway) {
     ConnectionProvider pool = ConnectionProvider.builder("bench-" + mode).maxConnections(512)
         .pendingAcquireMaxCount(-1).build();
     reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create(pool)
@@ -79,13 +100,19 @@ public final class GatewayBench {
     try {
       load(client, key, rps, warmup, false);
       long start = System.nanoTime();
+      long gatewayCpu0 = cpuNanos(gateway);
+      long benchCpu0 = cpuNanos(ProcessHandle.current());
       List<Sample> json = load(client, key, rps, seconds, false);
       double elapsed = (System.nanoTime() - start) / 1e9;
+      long gatewayCpu = cpuNanos(gateway) - gatewayCpu0;
+      long benchCpu = cpuNanos(ProcessHandle.current()) - benchCpu0;
       List<Sample> streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
       long okCount = json.stream().filter(Sample::ok).count();
       long errors = json.size() - okCount + streams.stream().filter(s -> !s.ok()).count();
+      double answered = Math.max(1, json.size());
       return new Result(mode, okCount / elapsed, percentile(json, 0.50, false), percentile(json, 0.99, false),
-          percentile(streams, 0.50, true), errors);
+          percentile(streams, 0.50, true), errors, gateway == null ? 0 : gatewayCpu / 1e6 / answered,
+          benchCpu / 1e6 / answered);
     } finally {
       pool.dispose();
     }
@@ -133,6 +160,10 @@ public final class GatewayBench {
     return new ArrayList<>(samples);
   }
 
+  private static long cpuNanos(ProcessHandle process) {
+    return process == null ? 0 : process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  }
+
   private static double percentile(List<Sample> samples, double q, boolean firstByte) {
     long[] values = samples.stream().filter(Sample::ok)
         .mapToLong(s -> firstByte ? s.firstByteNanos() : s.totalNanos()).sorted().toArray();
@@ -155,20 +186,30 @@ public final class GatewayBench {
 
     static final String ADMIN = "bench-admin-key";
 
-    static Gateway start(String java, Path jar, String backend, boolean metered) throws IOException {
+    static Gateway start(String java, Path jar, String backend, boolean metered, Map<String, String> properties)
+        throws IOException {
       int port;
       try (ServerSocket socket = new ServerSocket(0)) {
         port = socket.getLocalPort();
       }
       Path home = Files.createTempDirectory("latent-bench");
-      List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseParallelGC", "-jar",
-          jar.toString(), "--server.port=" + port, "--latent.http.access-log=false",
+      List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseParallelGC"));
+      // e.g. LATENT_BENCH_GATEWAY_OPTS="-XX:StartFlightRecording=filename=/tmp/gw.jfr" to profile the gateway
+      String extra = System.getenv("LATENT_BENCH_GATEWAY_OPTS");
+      if (extra != null && !extra.isBlank()) {
+        command.addAll(List.of(extra.trim().split("\\s+")));
+      }
+      command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port, "--latent.http.access-log=false",
           "--logging.level.root=WARN", "--latent.gateway.keys.enabled=" + metered,
           "--latent.gateway.pricing.models[0].model=stub-model",
           "--latent.gateway.pricing.models[0].input-cache-hit=0.07",
           "--latent.gateway.pricing.models[0].input-cache-miss=0.27",
           "--latent.gateway.pricing.models[0].output=1.10",
           "--latent.gateway.pricing.models[0].currency=USD"));
+      if (extra != null && extra.contains("%m")) {
+        command.replaceAll(arg -> arg.replace("%m", metered ? "metered" : "routed"));
+      }
+      properties.forEach((name, value) -> command.add("--" + name + "=" + value));
       for (String pool : List.of("inference", "vision", "training")) {
         command.add("--latent.gateway.routing.backends." + pool + ".urls[0]=" + backend);
       }
@@ -177,7 +218,12 @@ public final class GatewayBench {
       builder.environment().put("LATENT_HOME", home.toString());
       builder.environment().put("LATENT_ADMIN_KEY", ADMIN);
       Gateway gateway = new Gateway(builder.start(), port, home);
-      gateway.awaitReady();
+      try {
+        gateway.awaitReady();
+      } catch (RuntimeException e) {
+        gateway.close(); // never leave a gateway running behind a failed bench
+        throw e;
+      }
       return gateway;
     }
 
@@ -187,7 +233,7 @@ public final class GatewayBench {
 
     void awaitReady() {
       HttpClient http = HttpClient.newHttpClient();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
       while (System.nanoTime() < deadline) {
         try {
           HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness"))

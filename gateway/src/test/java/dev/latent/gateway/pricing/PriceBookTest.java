@@ -17,7 +17,23 @@ class PriceBookTest {
   private final PriceBook book = new PriceBook(new PricingProperties(
       List.of(new ModelPrice("chat", new BigDecimal("0.07"), new BigDecimal("0.27"), new BigDecimal("1.10"), "usd")),
       List.of(new PricingProperties.OffPeak(LocalTime.of(16, 30), LocalTime.of(0, 30), new BigDecimal("0.5"))),
-      "USD", null), Mockito.mock(LedgerDatabase.class), Clock.systemUTC());
+      "USD", null,
+      java.util.Map.of("faces-verify", new BigDecimal("0.002"), "default", new BigDecimal("0.001")),
+      java.util.Map.of("default", new BigDecimal("8.00"))), Mockito.mock(LedgerDatabase.class), Clock.systemUTC());
+
+  @Test
+  void visionIsPricedPerImagePerTaskAndTrainingPerTrainedToken() {
+    PriceBook.UnitCharge verify = book.vision("faces-verify", 2, PEAK);
+    assertThat(verify.cost()).isEqualByComparingTo("0.004");
+    assertThat(verify.unit()).isEqualTo("image");
+    assertThat(book.vision("ocr", 1, PEAK).cost()).isEqualByComparingTo("0.001"); // the default task price
+    // 1.5M trained tokens at 8.00 per 1M
+    PriceBook.UnitCharge training = book.training("any-base-model", 1_500_000, PEAK);
+    assertThat(training.cost()).isEqualByComparingTo("12");
+    assertThat(training.unit()).isEqualTo("trained_token");
+    // off-peak halves them as it does tokens
+    assertThat(book.vision("faces-verify", 2, Instant.parse("2026-11-28T23:00:00Z")).cost()).isEqualByComparingTo("0.002");
+  }
 
   private static final Instant PEAK = Instant.parse("2026-11-28T10:00:00Z");
 

@@ -60,7 +60,11 @@ public final class StubBackend implements AutoCloseable {
             .get("/v1/models", (req, res) -> res.header("content-type", "application/json")
                 .sendString(Mono.just("{\"object\":\"list\",\"data\":[{\"id\":\"stub-model\",\"object\":\"model\","
                     + "\"created\":0,\"owned_by\":\"latent\"}]}")))
-            .get("/internal/usage/{id}", this::internalUsage))
+            .get("/internal/usage/{id}", this::internalUsage)
+            .post("/v1/vision/faces/detect", this::vision)
+            .post("/v1/vision/faces/verify", this::vision)
+            .post("/v1/fine_tuning/jobs", this::createJob)
+            .get("/v1/fine_tuning/jobs/{id}", this::job))
         .bindNow();
   }
 
@@ -166,6 +170,48 @@ public final class StubBackend implements AutoCloseable {
               + "\"model\":\"" + model + "\",\"usage\":{\"prompt_tokens\":" + prompt + ",\"total_tokens\":" + prompt + "}}"))
           .then();
     });
+  }
+
+  /** A vision answer (the images are not looked at); {@code X-Stub-Status} applies. */
+  private Mono<Void> vision(HttpServerRequest req, HttpServerResponse res) {
+    requests.incrementAndGet();
+    int status = header(req, "X-Stub-Status", forcedStatus);
+    return req.receive().aggregate().asString().defaultIfEmpty("").flatMap(ignored -> status != 200
+        ? res.status(status).header("content-type", "application/json")
+            .sendString(Mono.just("{\"error\":{\"message\":\"stub says " + status + "\"}}")).then()
+        : res.header("content-type", "application/json")
+            .sendString(Mono.just("{\"similarity\":0.9,\"same_person\":true,\"faces\":[]}")).then());
+  }
+
+  /** Fine-tuning jobs: created queued; {@link #finishJob} ends one with its trained tokens. */
+  private final Map<String, String> jobs = new ConcurrentHashMap<>();
+  private final AtomicLong jobIds = new AtomicLong();
+
+  public void finishJob(String id, String status, @Nullable Long trainedTokens) {
+    String model = json.readTree(jobs.get(id)).path("model").asString();
+    jobs.put(id, jobJson(id, model, status, trainedTokens));
+  }
+
+  private static String jobJson(String id, String model, String status, @Nullable Long trainedTokens) {
+    return "{\"id\":\"" + id + "\",\"object\":\"fine_tuning.job\",\"model\":\"" + model + "\",\"status\":\""
+        + status + "\",\"trained_tokens\":" + trainedTokens + "}";
+  }
+
+  private Mono<Void> createJob(HttpServerRequest req, HttpServerResponse res) {
+    requests.incrementAndGet();
+    return req.receive().aggregate().asString().defaultIfEmpty("{}").flatMap(text -> {
+      String id = "ftjob-" + jobIds.incrementAndGet();
+      String job = jobJson(id, json.readTree(text).path("model").asString("stub-model"), "queued", null);
+      jobs.put(id, job);
+      return res.header("content-type", "application/json").sendString(Mono.just(job)).then();
+    });
+  }
+
+  private Mono<Void> job(HttpServerRequest req, HttpServerResponse res) {
+    String job = jobs.get(req.param("id"));
+    return job == null
+        ? res.status(404).header("content-type", "application/problem+json").sendString(Mono.just("{\"status\":404}")).then()
+        : res.header("content-type", "application/json").sendString(Mono.just(job)).then();
   }
 
   private Mono<Void> internalUsage(HttpServerRequest req, HttpServerResponse res) {

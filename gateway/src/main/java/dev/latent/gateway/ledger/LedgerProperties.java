@@ -1,0 +1,29 @@
+package dev.latent.gateway.ledger;
+
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * {@code latent.gateway.ledger.*}: group commit of the bill path.
+ *
+ * @param maxBatch most reservations / captures / releases written in one transaction
+ * @param maxQueue most of them waiting for a flush; a reservation that finds the queue full is
+ *     refused with 503 (nothing is accepted that could then be lost); settlements of admitted
+ *     requests always queue
+ * @param linger how long a flush waits for more records when it has fewer than {@code maxBatch};
+ *     0 (default) flushes as soon as the previous flush is done, so records that arrive while a
+ *     transaction runs form the next batch
+ */
+@ConfigurationProperties("latent.gateway.ledger")
+public record LedgerProperties(@Nullable Integer maxBatch, @Nullable Integer maxQueue, @Nullable Duration linger) {
+
+  public LedgerProperties {
+    maxBatch = maxBatch == null ? 256 : maxBatch;
+    maxQueue = maxQueue == null ? 10_000 : maxQueue;
+    linger = linger == null ? Duration.ZERO : linger;
+    if (maxBatch < 1 || maxQueue < 1 || linger.isNegative()) {
+      throw new IllegalArgumentException("latent.gateway.ledger: max-batch and max-queue must be >= 1, linger >= 0");
+    }
+  }
+}
