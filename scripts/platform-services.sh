@@ -83,12 +83,38 @@ install_default_models() {
   return 0
 }
 
+# The gateway's admin API needs a secret: LATENT_ADMIN_KEY when set, else one generated on the
+# first start and kept in $LATENT_HOME/admin-key (owner-only), so keys can be created locally.
+ensure_admin_key() {
+  if [ -z "${LATENT_ADMIN_KEY:-}" ]; then
+    local file="$LATENT_HOME/admin-key"
+    if [ ! -s "$file" ]; then
+      (umask 077 && od -An -tx1 -N24 /dev/urandom | tr -d ' \n' | sed 's/^/lt-admin-/' >"$file")
+    fi
+    LATENT_ADMIN_KEY=$(cat "$file")
+  fi
+  export LATENT_ADMIN_KEY
+}
+
+# A virtual key for the local user (tenant "local"), created once through the admin API and kept
+# in $LATENT_HOME/api-key, so the printed API works with an OpenAI client straight away.
+ensure_local_api_key() {
+  local file="$LATENT_HOME/api-key" answer
+  [ -s "$file" ] && return 0
+  answer=$(curl -sf -m 10 -X POST http://localhost:8080/admin/keys \
+    -H "Authorization: Bearer $LATENT_ADMIN_KEY" -H 'Content-Type: application/json' \
+    -d '{"name":"local","tenant":"local"}') || { say "could not create a local API key (admin API)"; return 0; }
+  (umask 077 && printf '%s' "$answer" | grep -o '"key" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' >"$file")
+  [ -s "$file" ] || rm -f "$file"
+}
+
 platform_up() {
   JAVA_HOME=$(latent_find_jdk25) || exit 1
   mkdir -p "$RUN" "$LOGS" "$LATENT_HOME/models"
   command -v curl >/dev/null || die "curl is needed to check the services' health"
   build_missing
   install_default_models
+  ensure_admin_key
   local entry module port pid
   for entry in "${SERVICES[@]}"; do
     module=${entry%%:*}
@@ -107,9 +133,12 @@ platform_up() {
     say "starting $module (pid $!, log $LOGS/$module.log)"
   done
   wait_healthy
+  ensure_local_api_key
   say ""
   say "Latent is up:"
   say "  API (OpenAI-compatible)  http://localhost:8080/v1"
+  say "  API key (Bearer)         $(cat "$LATENT_HOME/api-key" 2>/dev/null || echo "none: see $LOGS/gateway.log")"
+  say "  admin key                in $LATENT_HOME/admin-key (or LATENT_ADMIN_KEY)"
   for entry in "${SERVICES[@]}"; do
     printf '  %-24s http://localhost:%s  (OpenAPI: /v3/api-docs, health: /actuator/health)\n' \
       "${entry%%:*}" "${entry##*:}"
