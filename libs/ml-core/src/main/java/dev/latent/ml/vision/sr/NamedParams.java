@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.latent.ml.train.AdamOptimizer;
 import dev.latent.ml.train.Trainer;
@@ -108,6 +109,8 @@ public final class NamedParams implements AutoCloseable {
         grads.values().forEach(g -> g.muli(0f));
         throw new ArithmeticException("non-finite loss");
       }
+      // Grad mode is per thread and on in a fresh thread: the in-place update needs it off.
+      JniUtils.setGradMode(false);
       optimizer.step(params, grads, lr);
       grads.values().forEach(g -> g.muli(0f)); // PyTorch accumulates into .grad
       return value;
