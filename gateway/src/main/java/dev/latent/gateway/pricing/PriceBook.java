@@ -70,8 +70,16 @@ public class PriceBook {
         .then();
   }
 
+  /**
+   * The model's price; a LoRA adapter served as {@code base:adapter} bills at its base's price
+   * unless it has a price of its own; a model without a price costs nothing.
+   */
   public ModelPrice price(String model) {
     ModelPrice price = prices.get(model);
+    int adapter = model.indexOf(':');
+    if (price == null && adapter > 0) {
+      price = prices.get(model.substring(0, adapter));
+    }
     return price != null ? price : ModelPrice.free(model, Objects.requireNonNull(properties.currency()));
   }
 

@@ -48,6 +48,12 @@ class PriceBookTest {
   }
 
   @Test
+  void anAdapterBillsAtItsBasesPrice() {
+    assertThat(book.price("chat:support-bot").inputCacheMiss()).isEqualByComparingTo("0.27");
+    assertThat(book.price("unpriced:adapter").output()).isEqualByComparingTo("0");
+  }
+
+  @Test
   void offPeakWindowsMultiplyAndWrapPastMidnight() {
     TokenCounts tokens = new TokenCounts(0, 1_000_000, 1_000_000, 0);
     assertThat(book.charge("chat", tokens, PEAK).cost()).isEqualByComparingTo("1.37");
