@@ -176,6 +176,18 @@ public final class Transformer implements AutoCloseable {
    * manager, so the caller's scope (and a {@code GradientCollector}) sees them all.
    */
   public NDArray forward(NDArray tokenIds) {
+    int b = (int) tokenIds.getShape().get(0);
+    int t = (int) tokenIds.getShape().get(1);
+    return logits(hidden(tokenIds, null)).reshape(b, t, config.vocabSize());
+  }
+
+  /**
+   * The training forward up to the LM head: token ids {@code [B, T]} to final-normed hidden states
+   * {@code [B*T, dim]}, with {@code delta} (a LoRA adapter being trained) beside every projection
+   * it adapts. Training applies {@link #logits} to slices of it, so the {@code [B*T, V]} logits
+   * never exist at once.
+   */
+  public NDArray hidden(NDArray tokenIds, @Nullable LowRankDelta delta) {
     NDManager m = tokenIds.getManager();
     for (long id : tokenIds.toType(DataType.INT64, false).toLongArray()) {
       if (id < 0 || id >= config.vocabSize()) { // an index outside the table would crash natively
@@ -196,12 +208,18 @@ public final class Transformer implements AutoCloseable {
     }
     NDList cosSin = rope.cosSin(m, positions, options.dtype());
     Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
-        m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), null, null, null);
+        m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), null, null, null,
+        delta == null ? null : List.of(new LowRankDelta.Rows(delta, null)), null);
     NDArray x = embed.get(m, new NDIndex("{}", tokenIds.reshape(-1).toType(DataType.INT64, false)));
     for (DecoderLayer layer : layers) {
       x = layer.forward(x, step);
     }
-    return Projection.apply(norm.apply(x), lmHead).reshape(b, t, config.vocabSize());
+    return norm.apply(x);
+  }
+
+  /** The LM head: hidden states {@code [N, dim]} to logits {@code [N, V]}. */
+  public NDArray logits(NDArray hidden) {
+    return Projection.apply(hidden, lmHead);
   }
 
   /**
