@@ -131,6 +131,13 @@ class ApiServerInstallTest {
     }
     assertThat(canI("create", "jobs.batch", "default", subject)).isEqualTo("no");
     assertThat(canI("get", "secrets", namespace, subject)).isEqualTo("no");
+    // What the runner does in kubernetes mode, done as the ServiceAccount itself: create a Job,
+    // read it back, delete it.
+    assertThat(kubectl("create", "job", "ft-probe", "--image=latent/training-service", "-n", namespace,
+        "--as", subject, "--", "java", "-version")).contains("job.batch/ft-probe created");
+    assertThat(kubectl("get", "job", "ft-probe", "-n", namespace, "--as", subject, "-o", "name"))
+        .isEqualTo("job.batch/ft-probe\n");
+    assertThat(kubectl("delete", "job", "ft-probe", "-n", namespace, "--as", subject)).contains("deleted");
     helm("uninstall", "rb", "-n", namespace);
   }
 
