@@ -1,7 +1,7 @@
 package dev.latent.ml.llm.block;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.latent.ml.llm.block.Weights.Init;
@@ -12,13 +12,11 @@ public final class FeedForward {
 
   private final NDArray gateUp; // [2*hidden, dim]
   private final NDArray down; // [dim, hidden]
-  private final NDIndex gateHalf;
-  private final NDIndex upHalf;
+  private final long hidden;
 
   /** {@code prefix} like {@code model.layers.3.mlp.} or {@code model.layers.3.mlp.experts.7.}. */
   public FeedForward(Weights w, String prefix, int dim, int hidden) {
-    gateHalf = new NDIndex(":, :" + hidden);
-    upHalf = new NDIndex(":, " + hidden + ":");
+    this.hidden = hidden;
     gateUp = w.fused(prefix + "gate_up_proj.weight", dim, Init.MATRIX,
         new Part(prefix + "gate_proj.weight", hidden), new Part(prefix + "up_proj.weight", hidden));
     down = w.single(prefix + "down_proj.weight", new Shape(dim, hidden), Init.MATRIX);
@@ -26,11 +24,7 @@ public final class FeedForward {
 
   /** {@code x [N, dim]} to {@code [N, dim]}. */
   public NDArray forward(NDArray x) {
-    NDArray gu = Projection.apply(x, gateUp); // [N, 2*hidden]
-    NDArray gate = gu.get(gateHalf);
-    NDArray up = gu.get(upHalf);
-    NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up); // silu(gate) * up
-    return Projection.apply(act, down);
+    return Projection.apply(swiGlu(Projection.apply(x, gateUp)), down);
   }
 
   /** As {@link #forward(NDArray)} with the step's adapters ({@code x} holds the step's rows). */
@@ -38,10 +32,13 @@ public final class FeedForward {
     if (step.adapters() == null) {
       return forward(x);
     }
-    NDArray gu = Projection.apply(x, gateUp, null, step);
-    NDArray gate = gu.get(gateHalf);
-    NDArray up = gu.get(upHalf);
-    NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
-    return Projection.apply(act, down, null, step);
+    return Projection.apply(swiGlu(Projection.apply(x, gateUp, null, step)), down, null, step);
+  }
+
+  /** {@code silu(gate) * up} of {@code gate|up [N, 2*hidden]}; one split (views) instead of two index gets. */
+  private NDArray swiGlu(NDArray gateUp) {
+    NDList halves = gateUp.split(new long[] {hidden}, 1);
+    NDArray gate = halves.get(0);
+    return gate.mul(Activation.sigmoid(gate)).mul(halves.get(1));
   }
 }

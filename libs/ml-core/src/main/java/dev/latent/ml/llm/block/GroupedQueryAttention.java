@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.index.full.NDIndexFullSlice;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
@@ -29,11 +30,7 @@ public final class GroupedQueryAttention implements Attention {
   private final NDArray qkv; // [(H + 2*Hkv) * hd, dim]
   private final @Nullable NDArray qkvBias;
   private final NDArray out; // [dim, H * hd]
-  // parsed once: DJL parses index strings on every call
-  private final NDIndex qkHeads;
-  private final NDIndex qHeads;
-  private final NDIndex kHeads;
-  private final NDIndex vHeads;
+  private final NDArray scaleScalar; // made once: DJL's mul(Number) makes a native scalar per call
 
   public GroupedQueryAttention(TransformerConfig c, int layer, Weights w, Rope rope) {
     this.layer = layer;
@@ -52,10 +49,7 @@ public final class GroupedQueryAttention implements Attention {
         new Part(p + "k_proj.bias", (long) kvHeads * headDim),
         new Part(p + "v_proj.bias", (long) kvHeads * headDim));
     out = w.single(p + "o_proj.weight", new Shape(c.hiddenSize(), (long) heads * headDim), Init.MATRIX);
-    qkHeads = new NDIndex(":, :, :" + (heads + kvHeads));
-    qHeads = new NDIndex(":, :, :" + heads);
-    kHeads = new NDIndex(":, :, " + heads + ":");
-    vHeads = new NDIndex(":, :, " + (heads + kvHeads) + ":");
+    scaleScalar = out.getManager().create(scale);
   }
 
   @Override
@@ -65,10 +59,12 @@ public final class GroupedQueryAttention implements Attention {
     int groups = heads / kvHeads;
     NDArray proj = Projection.apply(x, qkv, qkvBias, s);
     proj = proj.reshape(b, t, heads + 2L * kvHeads, headDim); // [B, T, H + 2Hkv, hd]
-    NDArray qk = rope.apply(proj.get(qkHeads), s.cos(), s.sin());
-    NDArray q = qk.get(qHeads); // [B, T, H, hd]
-    NDArray k = qk.get(kHeads); // [B, T, Hkv, hd]
-    NDArray v = proj.get(vHeads); // [B, T, Hkv, hd]
+    // split (views, one native call each) rather than index gets (four calls each)
+    NDList qkAndV = proj.split(new long[] {heads + kvHeads}, 2);
+    NDList qAndK = rope.apply(qkAndV.get(0), s.cos(), s.sin()).split(new long[] {heads}, 2);
+    NDArray q = qAndK.get(0); // [B, T, H, hd]
+    NDArray k = qAndK.get(1); // [B, T, Hkv, hd]
+    NDArray v = qkAndV.get(1); // [B, T, Hkv, hd]
     PagedKvCache cache = s.cache();
     if (cache != null && s.sequences() != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
@@ -83,7 +79,7 @@ public final class GroupedQueryAttention implements Attention {
     }
     long len = k.getShape().get(1);
     // query heads grouped under their kv head: [B, Hkv, g*T, hd]
-    NDArray qg = q.mul(scale).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+    NDArray qg = q.mul(scaleScalar).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
     NDArray scores = qg.matMul(k.transpose(0, 2, 3, 1)); // [B, Hkv, g*T, L]
     NDArray mask = s.mask();
     if (mask != null) {
@@ -109,18 +105,25 @@ public final class GroupedQueryAttention implements Attention {
     int groups = heads / kvHeads;
     NDManager m = s.manager();
     // query heads grouped under their kv head: [B, Hkv, g*T, hd]
-    NDArray qg = q.mul(scale).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+    NDArray qg = q.mul(scaleScalar).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
+    NDList perSeqQ = b == 1 ? new NDList(qg) : qg.split(b, 0); // [1, Hkv, g*T, hd] views
     NDArray keys = cache.keys(layer);
     NDArray values = cache.values(layer);
     NDList ctx = new NDList(b);
     for (int i = 0; i < b; i++) {
       Step.Keys seq = s.sequences().get(i);
-      NDIndex rows = seq.slots() == null
-          ? new NDIndex().addSliceDim(seq.start(), seq.start() + seq.length())
-          : new NDIndex("{}", seq.slots());
-      NDArray k = keys.get(m, rows); // [L, Hkv, hd]
-      NDArray v = values.get(m, rows);
-      NDArray scores = qg.get(i).matMul(k.transpose(1, 2, 0)); // [Hkv, g*T, L]
+      NDArray k; // [L, Hkv, hd]
+      NDArray v;
+      if (seq.slots() == null) {
+        k = rows(keys, seq.start(), seq.start() + seq.length(), m);
+        v = rows(values, seq.start(), seq.start() + seq.length(), m);
+      } else {
+        NDIndex slots = new NDIndex("{}", seq.slots());
+        k = keys.get(m, slots);
+        v = values.get(m, slots);
+      }
+      NDArray qi = perSeqQ.get(i).reshape(kvHeads, (long) groups * t, headDim);
+      NDArray scores = qi.matMul(k.transpose(1, 2, 0)); // [Hkv, g*T, L]
       if (seq.mask() != null) { // [1, T, L] against [Hkv, g, T, L]
         scores = scores.reshape(kvHeads, groups, t, seq.length()).add(seq.mask())
             .reshape(kvHeads, (long) groups * t, seq.length());
@@ -131,6 +134,13 @@ public final class GroupedQueryAttention implements Attention {
         .reshape(b, heads, t, headDim)
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
+  }
+
+  /** Rows {@code [from, to)} of a pool as a view: one native call (DJL's get(NDIndex) makes four). */
+  private static NDArray rows(NDArray pool, long from, long to, NDManager m) {
+    NDIndexFullSlice slice = NDIndexFullSlice.fromIndex(new NDIndex().addSliceDim(from, to), pool.getShape())
+        .orElseThrow();
+    return pool.getNDArrayInternal().getIndexer(m).get(pool, slice);
   }
 
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */

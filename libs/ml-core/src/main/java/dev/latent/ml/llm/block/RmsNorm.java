@@ -7,14 +7,20 @@ public final class RmsNorm {
 
   private final NDArray weight;
   private final float eps;
+  // 0-d constants made once: DJL's op(Number) makes (and frees) a native scalar on every call
+  private final NDArray epsScalar;
+  private final NDArray minusHalf;
 
   public RmsNorm(NDArray weight, double eps) {
     this.weight = weight;
     this.eps = (float) eps;
+    this.epsScalar = weight.getManager().create(this.eps);
+    this.minusHalf = weight.getManager().create(-0.5f);
   }
 
   public NDArray apply(NDArray x) {
-    return apply(x, weight, eps);
+    NDArray inverseRms = x.square().mean(new int[] {-1}, true).add(epsScalar).pow(minusHalf);
+    return x.mul(inverseRms).mul(weight);
   }
 
   public static NDArray apply(NDArray x, NDArray weight, float eps) {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
@@ -20,8 +19,6 @@ public final class Rope {
   private final double[] invFreq;
   private final double mscale;
   private final boolean interleaved;
-  private final NDIndex firstHalf;
-  private final NDIndex secondHalf;
 
   public Rope(TransformerConfig c) {
     int dim = c.ropeDim();
@@ -46,8 +43,6 @@ public final class Rope {
     // DeepSeek-V2's checkpoints keep the rope dims interleaved (pairs 2i, 2i+1); HF permutes them
     // to the half layout before rotating, and so do we.
     interleaved = c.architecture() == TransformerConfig.Architecture.DEEPSEEK_V2;
-    firstHalf = new NDIndex("..., :" + dim / 2);
-    secondHalf = new NDIndex("..., " + dim / 2 + ":");
   }
 
   /** YaRN's attention temperature: {@code 0.1 * m * ln(scale) + 1} for scale > 1. */
@@ -104,7 +99,8 @@ public final class Rope {
       Shape pairs = shape.slice(0, shape.dimension() - 1).add(dim / 2, 2);
       x = x.reshape(pairs).swapAxes(-1, -2).reshape(shape);
     }
-    NDArray swapped = NDArrays.concat(new NDList(x.get(secondHalf), x.get(firstHalf)), -1);
+    NDList halves = x.split(2, shape.dimension() - 1); // views: one native call, not two index gets
+    NDArray swapped = NDArrays.concat(new NDList(halves.get(1), halves.get(0)), -1);
     return x.mul(cos).add(swapped.mul(sin));
   }
 
