@@ -61,7 +61,7 @@ public final class Transformer implements AutoCloseable {
     this.options = options;
     this.manager = NDManager.newBaseManager(options.device(), "PyTorch");
     try {
-      weights = new Weights(manager, options.dtype(), source);
+      weights = new Weights(manager, options.weightDtype(), source); // BF16: f32 + bf16 twins
       rope = new Rope(config);
       Shape vocabByDim = new Shape(config.vocabSize(), config.hiddenSize());
       embed = weights.single("model.embed_tokens.weight", vocabByDim, Init.MATRIX);

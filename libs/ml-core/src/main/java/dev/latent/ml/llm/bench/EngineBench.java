@@ -75,8 +75,12 @@ public final class EngineBench {
     out.put("device", options.device().toString());
     out.put("threads", Integer.parseInt(threads));
     try (Transformer model = Transformer.random(config, 1, options)) {
-      long weightBytes = model.parameterBytes()
-          - (config.tieWordEmbeddings() ? 0 : (long) config.vocabSize() * config.hiddenSize() * dtype.getNumOfBytes());
+      // what a decode step reads: with bf16 weights the matrices are read as bf16 (the kernel's
+      // twins), norms as f32; an untied embedding table is only gathered from
+      int matrixBytes = options.weightDtype().getNumOfBytes();
+      long weightBytes = model.parameters().values().stream().mapToLong(a -> a.getShape().size()
+          * (a.getShape().dimension() == 2 ? matrixBytes : a.getDataType().getNumOfBytes())).sum()
+          - (config.tieWordEmbeddings() ? 0 : (long) config.vocabSize() * config.hiddenSize() * matrixBytes);
       SplittableRandom random = new SplittableRandom(42);
       if (mode.equals("prefill")) {
         out.put("prompt", prompt);
@@ -114,7 +118,7 @@ public final class EngineBench {
         out.put("bandwidth_gb_per_s", round(bandwidth));
         out.put("fraction_of_bandwidth", round(gbPerS / bandwidth));
       }
-      out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, dtype));
+      out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, options.dtype())); // bf16: f32 cache
       out.put("params", model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
     }
     System.out.println(json(out));

@@ -2,12 +2,15 @@ package dev.latent.ml.llm.block;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
+import dev.latent.ml.llm.kernel.Bf16Matrix;
+import dev.latent.ml.llm.kernel.Bf16Weights;
 import org.jspecify.annotations.Nullable;
 
 /**
  * {@code y = x W^T (+ b)} with HF-layout weights {@code W [out, in]}. A single row takes the
  * matrix-vector path ({@code W x}), which streams the row-major weight once and measured ~10%
- * faster than the GEMM path for batch-1 decode here.
+ * faster than the GEMM path for batch-1 decode here. A weight with a bf16 twin (a bf16 model on
+ * the CPU) runs decode-sized inputs in the bf16 kernel instead (half the bytes to read).
  */
 public final class Projection {
 
@@ -15,6 +18,11 @@ public final class Projection {
 
   /** {@code x [N, in]} to {@code [N, out]}. */
   public static NDArray apply(NDArray x, NDArray weight, @Nullable NDArray bias) {
+    Bf16Matrix twin = Bf16Weights.twin(weight);
+    if (twin != null && Bf16Weights.kernelFits(x)) {
+      NDArray y = Bf16Weights.project(x, twin);
+      return bias == null ? y : y.add(bias);
+    }
     if (x.getShape().dimension() == 2 && x.getShape().get(0) == 1) {
       NDArray y = weight.matMul(x.reshape(x.getShape().get(1)));
       y.attach(x.getManager()); // the weight's manager made it; it belongs to the step

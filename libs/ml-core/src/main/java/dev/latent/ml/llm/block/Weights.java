@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.latent.ml.llm.kernel.Bf16Weights;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,6 +18,9 @@ import java.util.Map;
  * <p>Matrices read by the same input are fused along the output rows (q|k|v, gate|up) so one
  * GEMM/GEMV reads them; each HF tensor is then a contiguous row range of the fused parameter, which
  * is how checkpoints are loaded into and saved from it. Gradients flow to the fused parameter.
+ *
+ * <p>With dtype BF16 every parameter is float32 for DJL, and each matrix is rounded to bf16 and
+ * gets a bf16 twin the projections read on the CPU ({@link Bf16Weights}); inference only.
  */
 public final class Weights {
 
@@ -41,15 +45,22 @@ public final class Weights {
   private final Map<String, NDArray> params = new LinkedHashMap<>();
   private final Map<String, Slot> hfSlots = new LinkedHashMap<>();
 
+  private final boolean bf16;
+
   public Weights(NDManager manager, DataType dtype, Source source) {
     this.manager = manager;
-    this.dtype = dtype;
+    this.bf16 = dtype == DataType.BFLOAT16;
+    this.dtype = bf16 ? DataType.FLOAT32 : dtype;
     this.source = source;
+  }
+
+  private NDArray twinned(NDArray a, Init init) {
+    return bf16 && init == Init.MATRIX ? Bf16Weights.round(a) : a;
   }
 
   /** A parameter that is exactly one HF tensor. */
   public NDArray single(String hfName, Shape shape, Init init) {
-    NDArray a = source.tensor(hfName, shape, init, manager, dtype);
+    NDArray a = twinned(source.tensor(hfName, shape, init, manager, dtype), init);
     a.setName(hfName);
     params.put(hfName, a);
     hfSlots.put(hfName, new Slot(hfName, 0, shape.get(0)));
@@ -74,6 +85,7 @@ public final class Weights {
       }
       NDArray fused = NDArrays.concat(pieces, 0);
       fused.attach(manager);
+      fused = twinned(fused, init);
       fused.setName(name);
       params.put(name, fused);
       return fused;
