@@ -21,7 +21,7 @@ latent_engine_bench() { # MODE ARGS...
     prev=$arg
   done
   DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
-    "$jdk/bin/java" -Xmx4g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED \
+    "$jdk/bin/java" -Xmx4g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
     -cp "$jar:$(cat "$cp")" dev.latent.ml.llm.bench.EngineBench --mode "$mode" "$@" 2> >(grep -v -e WARN -e '^WARNING' >&2)

@@ -41,7 +41,7 @@ mkdir -p "$store" "$logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log="$logs/bench-serve-$shape.log"
 
-"$JAVA" -XX:+UseG1GC --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
+"$JAVA" -XX:+UseG1GC --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true \
   -DDJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/djl-cache}" -jar "$jar" \
   --server.port="$port" \
   --latent.inference.model-store="$store" \

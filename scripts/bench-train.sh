@@ -24,7 +24,7 @@ for arg in "$@"; do
 done
 for method in ${methods:-full lora}; do
   DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
-    "$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED \
+    "$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
     -cp "$jar:$(cat "$cp")" dev.latent.ml.train.bench.TrainBench --method "$method" "${args[@]}" \

@@ -34,7 +34,7 @@ if [ ! -f "$jar" ]; then
 fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 work=$(mktemp -d)
-"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED \
+"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
   -jar "$jar" --server.port="$port" --latent.home="$work" --latent.vision.model-store="$LATENT_HOME/models" \
   --latent.http.access-log=false >"$work/service.log" 2>&1 &
 pid=$!
@@ -43,7 +43,7 @@ for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$port/actuator/health/readiness" >/dev/null 2>&1 && break
   sleep 1
 done
-"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED \
+"$JAVA_HOME/bin/java" -Dai.djl.offline=true -DDJL_CACHE_DIR="$work/djl" --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
   -Dloader.main=dev.latent.vision.bench.VisionBench -cp "$jar" \
   org.springframework.boot.loader.launch.PropertiesLauncher \
   "$task" "http://127.0.0.1:$port" "$LATENT_HOME/models" "$seconds" "$concurrency" 2>>"$work/bench.log" |

@@ -10,7 +10,7 @@ service_java_opts() {
     gateway) heap=512m ;;
     inference-service | training-service) heap=3g ;;
   esac
-  echo "-Xmx$heap -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true"
+  echo "-Xmx$heap -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true"
 }
 
 resolve_service() { # short or full name -> module

@@ -30,7 +30,7 @@ home="$target/default-model-home"
 [ -n "${LATENT_TRAIN_KEEP_HOME:-}" ] || rm -rf "$home"   # keep it to resume (--resume_sft NAME)
 mkdir -p "$home/models" "$out"
 log="$home/training-service.log"
-DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} "$jdk/bin/java" -Xmx3g --enable-native-access=ALL-UNNAMED \
+DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} "$jdk/bin/java" -Xmx3g --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
   -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -jar "$jar" --server.port="$port" --latent.home="$home" \
   --latent.training.jobs.checkpoint-every=100000 >"$log" 2>&1 &
 svc=$!
@@ -41,7 +41,7 @@ for _ in $(seq 1 180); do
   sleep 2
 done
 echo "train: training-service up on :$port (log $log), load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} "$jdk/bin/java" -Xmx2g --enable-native-access=ALL-UNNAMED \
+DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} "$jdk/bin/java" -Xmx2g --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
   -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$target/classes:$(cat "$cp")" dev.latent.training.defaultmodel.DefaultModelPipeline \
   --url "http://127.0.0.1:$port" --store "$home/models" --work "$home/work" --out "$out" "${args[@]}" \

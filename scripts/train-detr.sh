@@ -33,7 +33,7 @@ if $inproc; then
   out="$LATENT_HOME/models/$model"
   tmp="$out.partial"
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} "$jdk/bin/java" --enable-native-access=ALL-UNNAMED \
+  OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} "$jdk/bin/java" --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
     -cp "$ROOT/libs/ml-core/target/classes:$cp" dev.latent.ml.vision.detr.DetrTraining "$tmp" seed="$seed" $args
   rm -rf "$out" "$tmp-checkpoints" && mv "$tmp" "$out"
   echo "train-detr: wrote $out" >&2

@@ -51,7 +51,7 @@ if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep -q EspcnTrainin
   (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
-java=("$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED
+java=("$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -DDJL_CACHE_DIR="${DJL_CACHE_DIR:-$target/djl-cache}"
   -cp "$jar:$(cat "$cp")")
 if $bench; then
