@@ -7,8 +7,13 @@ import dev.latent.support.problem.ProblemWebExceptionHandler;
 import dev.latent.support.requestid.RequestIdMdcAccessor;
 import dev.latent.support.requestid.RequestIdWebFilter;
 import dev.latent.support.requestid.AccessLogWebFilter;
+import dev.latent.support.requestid.AccessLogWriter;
 import dev.latent.support.requestid.RequestId;
 import io.micrometer.context.ContextRegistry;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
@@ -54,9 +59,23 @@ public class ServiceSupportAutoConfiguration {
     return new RequestIdWebFilter();
   }
 
+  /** The access log's own thread and bounded queue (see {@link AccessLogWriter}). */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnBooleanProperty(name = "latent.http.access-log", matchIfMissing = true)
+  AccessLogWriter accessLogWriter(HttpProperties http, ObjectProvider<MeterRegistry> meters) {
+    AccessLogWriter writer = new AccessLogWriter(http.accessLogQueue());
+    meters.ifAvailable(registry -> {
+      FunctionCounter.builder("latent.http.access.log.dropped", writer, AccessLogWriter::dropped)
+          .description("access log lines dropped because the writer's queue was full").register(registry);
+      Gauge.builder("latent.http.access.log.queued", writer, AccessLogWriter::queued)
+          .description("access log lines waiting to be written").register(registry);
+    });
+    return writer;
+  }
+
   @Bean
   @ConditionalOnBooleanProperty(name = "latent.http.access-log", matchIfMissing = true)
-  AccessLogWebFilter accessLogWebFilter() {
-    return new AccessLogWebFilter();
+  AccessLogWebFilter accessLogWebFilter(AccessLogWriter writer) {
+    return new AccessLogWebFilter(writer);
   }
 }
