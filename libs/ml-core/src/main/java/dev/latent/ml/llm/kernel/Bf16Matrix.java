@@ -25,9 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * per call to match ({@link #permute}): within each chunk of {@link #CHUNK} columns the evens come
  * first, then the odds; the tail past the last full chunk stays in order and runs scalar.
  *
- * <p>Batch 1 streams each weight row once straight from memory (four rows per pass, two
- * accumulators each). Several inputs widen a block of four rows into an L1-resident f32 scratch
- * once and multiply every input against it, so batch 16 still reads the weights once.
+ * <p>Batch 1 streams each weight row once straight from memory. Several inputs widen two rows at
+ * a time into an L1-resident f32 scratch and multiply every input against it, so batch 16 still
+ * reads the weights once.
  */
 public final class Bf16Matrix implements AutoCloseable {
 
@@ -36,7 +36,8 @@ public final class Bf16Matrix implements AutoCloseable {
   private static final int LANES = F.length();
   /** bf16 values per vector load (two per int lane). */
   static final int CHUNK = 2 * LANES;
-  private static final int BLOCK = 4;
+  /** Rows widened together for several inputs. */
+  private static final int BLOCK = 2;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
 
@@ -181,44 +182,13 @@ public final class Bf16Matrix implements AutoCloseable {
     return IntVector.fromMemorySegment(I, w, element * 2, LE);
   }
 
-  /** Batch 1: rows streamed from memory, four at a time. */
+  /**
+   * Batch 1: each row streamed from memory once, two accumulators (even and odd columns). Blocks
+   * of two or four rows per pass measured slower here (AVX2: 16 vector registers, and more
+   * concurrent streams did not read faster).
+   */
   private void matVecRows(float[] xp, float[] y, int from, int to) {
-    int r = from;
-    for (; r + BLOCK <= to; r += BLOCK) {
-      long o0 = (long) r * cols;
-      long o1 = o0 + cols;
-      long o2 = o1 + cols;
-      long o3 = o2 + cols;
-      FloatVector e0 = FloatVector.zero(F);
-      FloatVector d0 = FloatVector.zero(F);
-      FloatVector e1 = FloatVector.zero(F);
-      FloatVector d1 = FloatVector.zero(F);
-      FloatVector e2 = FloatVector.zero(F);
-      FloatVector d2 = FloatVector.zero(F);
-      FloatVector e3 = FloatVector.zero(F);
-      FloatVector d3 = FloatVector.zero(F);
-      for (int c = 0; c < vecCols; c += CHUNK) {
-        FloatVector xe = FloatVector.fromArray(F, xp, c);
-        FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
-        IntVector w0 = load(o0 + c);
-        IntVector w1 = load(o1 + c);
-        IntVector w2 = load(o2 + c);
-        IntVector w3 = load(o3 + c);
-        e0 = even(w0).fma(xe, e0);
-        d0 = odd(w0).fma(xo, d0);
-        e1 = even(w1).fma(xe, e1);
-        d1 = odd(w1).fma(xo, d1);
-        e2 = even(w2).fma(xe, e2);
-        d2 = odd(w2).fma(xo, d2);
-        e3 = even(w3).fma(xe, e3);
-        d3 = odd(w3).fma(xo, d3);
-      }
-      y[r] = e0.add(d0).reduceLanes(VectorOperators.ADD) + tail(xp, 0, o0);
-      y[r + 1] = e1.add(d1).reduceLanes(VectorOperators.ADD) + tail(xp, 0, o1);
-      y[r + 2] = e2.add(d2).reduceLanes(VectorOperators.ADD) + tail(xp, 0, o2);
-      y[r + 3] = e3.add(d3).reduceLanes(VectorOperators.ADD) + tail(xp, 0, o3);
-    }
-    for (; r < to; r++) {
+    for (int r = from; r < to; r++) {
       long o = (long) r * cols;
       FloatVector e = FloatVector.zero(F);
       FloatVector d = FloatVector.zero(F);
@@ -241,20 +211,20 @@ public final class Bf16Matrix implements AutoCloseable {
   }
 
   /**
-   * Several inputs: a block of rows is widened once into {@code scratch} (in the permuted column
-   * order, so it lines up with {@code xp}), then every input is multiplied against it, two inputs
-   * and four rows per pass.
+   * Several inputs: a block of two rows is widened once into {@code scratch} (in the permuted
+   * column order, so it lines up with {@code xp}), then every input is multiplied against it in
+   * 2 rows × 2 inputs tiles (four accumulators: fits AVX2's 16 registers).
    */
   private void matMulRows(float[] xp, int n, float[] y, int from, int to) {
     float[] scratch = new float[BLOCK * cols];
     int vecAll = cols / LANES * LANES; // plain f32 dot products from here on
     for (int r = from; r < to; r += BLOCK) {
-      int block = Math.min(BLOCK, to - r);
-      for (int b = 0; b < block; b++) {
-        widenRow(r + b, scratch, b * cols);
-      }
-      for (int b = block; b < BLOCK; b++) {
-        java.util.Arrays.fill(scratch, b * cols, (b + 1) * cols, 0f);
+      boolean two = r + 1 < to;
+      widenRow(r, scratch, 0);
+      if (two) {
+        widenRow(r + 1, scratch, cols);
+      } else {
+        java.util.Arrays.fill(scratch, cols, 2 * cols, 0f);
       }
       int i = 0;
       for (; i + 2 <= n; i += 2) {
@@ -262,45 +232,31 @@ public final class Bf16Matrix implements AutoCloseable {
         int xb = xa + cols;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
         for (int c = 0; c < vecAll; c += LANES) {
-          FloatVector x0 = FloatVector.fromArray(F, xp, xa + c);
-          FloatVector x1 = FloatVector.fromArray(F, xp, xb + c);
           FloatVector w0 = FloatVector.fromArray(F, scratch, c);
           FloatVector w1 = FloatVector.fromArray(F, scratch, cols + c);
-          FloatVector w2 = FloatVector.fromArray(F, scratch, 2 * cols + c);
-          FloatVector w3 = FloatVector.fromArray(F, scratch, 3 * cols + c);
+          FloatVector x0 = FloatVector.fromArray(F, xp, xa + c);
+          FloatVector x1 = FloatVector.fromArray(F, xp, xb + c);
           a0 = w0.fma(x0, a0);
           a1 = w1.fma(x0, a1);
-          a2 = w2.fma(x0, a2);
-          a3 = w3.fma(x0, a3);
           b0 = w0.fma(x1, b0);
           b1 = w1.fma(x1, b1);
-          b2 = w2.fma(x1, b2);
-          b3 = w3.fma(x1, b3);
         }
-        store(y, i, r, block, sum(a0), sum(a1), sum(a2), sum(a3), scratch, xp, xa, vecAll);
-        store(y, i + 1, r, block, sum(b0), sum(b1), sum(b2), sum(b3), scratch, xp, xb, vecAll);
+        store(y, i, r, two, sum(a0), sum(a1), scratch, xp, xa, vecAll);
+        store(y, i + 1, r, two, sum(b0), sum(b1), scratch, xp, xb, vecAll);
       }
-      for (; i < n; i++) {
+      if (i < n) {
         int xa = i * cols;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
         for (int c = 0; c < vecAll; c += LANES) {
           FloatVector x0 = FloatVector.fromArray(F, xp, xa + c);
           a0 = FloatVector.fromArray(F, scratch, c).fma(x0, a0);
           a1 = FloatVector.fromArray(F, scratch, cols + c).fma(x0, a1);
-          a2 = FloatVector.fromArray(F, scratch, 2 * cols + c).fma(x0, a2);
-          a3 = FloatVector.fromArray(F, scratch, 3 * cols + c).fma(x0, a3);
         }
-        store(y, i, r, block, sum(a0), sum(a1), sum(a2), sum(a3), scratch, xp, xa, vecAll);
+        store(y, i, r, two, sum(a0), sum(a1), scratch, xp, xa, vecAll);
       }
     }
   }
@@ -309,16 +265,17 @@ public final class Bf16Matrix implements AutoCloseable {
     return v.reduceLanes(VectorOperators.ADD);
   }
 
-  /** Block sums plus the scalar tail columns, into {@code y[input, row .. row + block)}. */
-  private void store(float[] y, int input, int row, int block, float s0, float s1, float s2, float s3,
-      float[] scratch, float[] xp, int xBase, int vecAll) {
+  /** One or two row sums plus the scalar tail columns, into {@code y[input, row ..]}. */
+  private void store(float[] y, int input, int row, boolean two, float s0, float s1, float[] scratch,
+      float[] xp, int xBase, int vecAll) {
     int out = input * rows + row;
-    for (int b = 0; b < block; b++) {
-      float s = b == 0 ? s0 : b == 1 ? s1 : b == 2 ? s2 : s3;
-      for (int c = vecAll; c < cols; c++) {
-        s += scratch[b * cols + c] * xp[xBase + c];
-      }
-      y[out + b] = s;
+    for (int c = vecAll; c < cols; c++) {
+      s0 += scratch[c] * xp[xBase + c];
+      s1 += scratch[cols + c] * xp[xBase + c];
+    }
+    y[out] = s0;
+    if (two) {
+      y[out + 1] = s1;
     }
   }
 
