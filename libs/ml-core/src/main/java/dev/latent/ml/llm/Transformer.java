@@ -3,25 +3,16 @@ package dev.latent.ml.llm;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.latent.ml.llm.block.Projection;
-import dev.latent.ml.llm.block.DecoderLayer;
 import dev.latent.ml.llm.block.LowRankDelta;
-import dev.latent.ml.llm.block.RmsNorm;
-import dev.latent.ml.llm.block.Rope;
 import dev.latent.ml.llm.block.Step;
 import dev.latent.ml.llm.block.Weights;
-import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import dev.latent.ml.llm.io.Checkpoint;
 import dev.latent.ml.llm.io.CheckpointException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +29,10 @@ import org.jspecify.annotations.Nullable;
  *       to require gradients.
  * </ul>
  *
+ * <p>The pieces: {@link Network} (the blocks, top to bottom), {@link StepRunner} (the cached
+ * serving step), {@link HfCheckpoints} (HF directories in and out); this class is the API over them
+ * and the training forward.
+ *
  * <p>Not thread-safe for concurrent steps: drive it from one engine thread (several models or
  * sequences may share that thread).
  */
@@ -50,11 +45,8 @@ public final class Transformer implements AutoCloseable {
   private final ModelOptions options;
   private final NDManager manager;
   private final Weights weights;
-  private final Rope rope;
-  private final NDArray embed; // [V, dim]
-  private final RmsNorm norm;
-  private final NDArray lmHead; // [V, dim], the embedding when tied
-  private final List<DecoderLayer> layers = new ArrayList<>();
+  private final Network network;
+  private final StepRunner steps;
 
   private Transformer(TransformerConfig config, ModelOptions options, Weights.Source source) {
     this.config = config;
@@ -62,15 +54,8 @@ public final class Transformer implements AutoCloseable {
     this.manager = NDManager.newBaseManager(options.device(), "PyTorch");
     try {
       weights = new Weights(manager, options.weightDtype(), source); // BF16: f32 + bf16 twins
-      rope = new Rope(config);
-      Shape vocabByDim = new Shape(config.vocabSize(), config.hiddenSize());
-      embed = weights.single("model.embed_tokens.weight", vocabByDim, Init.MATRIX);
-      for (int l = 0; l < config.numLayers(); l++) {
-        layers.add(new DecoderLayer(config, l, weights, rope, options.absorbedMla()));
-      }
-      norm = new RmsNorm(weights.single("model.norm.weight", new Shape(config.hiddenSize()), Init.NORM),
-          config.rmsNormEps());
-      lmHead = config.tieWordEmbeddings() ? embed : weights.single("lm_head.weight", vocabByDim, Init.MATRIX);
+      network = new Network(config, weights, options.dtype(), options.absorbedMla());
+      steps = new StepRunner(config, options.dtype(), network, manager);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -92,17 +77,7 @@ public final class Transformer implements AutoCloseable {
   public static Transformer load(Path dir, ModelOptions options) {
     TransformerConfig config = HfConfig.read(dir);
     try (Checkpoint checkpoint = Checkpoint.open(dir)) {
-      return new Transformer(config, options, (name, shape, init, m, dtype) -> {
-        if (!checkpoint.names().contains(name)) {
-          throw new CheckpointException(dir + ": checkpoint lacks tensor " + name);
-        }
-        Shape actual = checkpoint.entry(name).shape();
-        if (!actual.equals(shape)) {
-          throw new CheckpointException(dir + ": tensor " + name + " has shape " + actual
-              + " but config.json implies " + shape);
-        }
-        return checkpoint.load(name, m, dtype);
-      });
+      return new Transformer(config, options, HfCheckpoints.source(dir, checkpoint));
     }
   }
 
@@ -118,14 +93,7 @@ public final class Transformer implements AutoCloseable {
 
   /** As {@link #save(Path, long)}; {@code bf16} stores the weights as BF16 (HF's usual dtype). */
   public void save(Path dir, long maxShardBytes, boolean bf16) {
-    HfConfig.write(config, dir, bf16 ? "bfloat16" : options.dtype() == DataType.FLOAT16 ? "float16" : "float32");
-    try (NDManager scratch = manager.newSubManager()) {
-      Map<String, NDArray> tensors = new LinkedHashMap<>();
-      for (String name : weights.hfSlots().keySet()) {
-        tensors.put(name, weights.hfTensor(name, scratch));
-      }
-      Checkpoint.write(dir, tensors, maxShardBytes, bf16);
-    }
+    HfCheckpoints.save(dir, config, weights, options.dtype(), manager, maxShardBytes, bf16);
   }
 
   public TransformerConfig config() {
@@ -203,23 +171,20 @@ public final class Transformer implements AutoCloseable {
     float[] mask = new float[t * t];
     for (int q = 0; q < t; q++) {
       for (int k = 0; k < t; k++) {
-        mask[q * t + k] = visible(q, k) ? 0f : Float.NEGATIVE_INFINITY;
+        mask[q * t + k] = network.visible(q, k) ? 0f : Float.NEGATIVE_INFINITY;
       }
     }
-    NDList cosSin = rope.cosSin(m, positions, options.dtype());
-    Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
+    NDList cosSin = network.rope(m, positions, b, t);
+    Step step = new Step(m, b, t, cosSin.get(0), cosSin.get(1),
         m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), null, null, null,
         delta == null ? null : List.of(new LowRankDelta.Rows(delta, null)), null);
-    NDArray x = embed.get(m, new NDIndex("{}", tokenIds.reshape(-1).toType(DataType.INT64, false)));
-    for (DecoderLayer layer : layers) {
-      x = layer.forward(x, step);
-    }
-    return norm.apply(x);
+    NDArray x = network.embed(m, tokenIds.reshape(-1).toType(DataType.INT64, false));
+    return network.norm(network.layers(x, step));
   }
 
   /** The LM head: hidden states {@code [N, dim]} to logits {@code [N, V]}. */
   public NDArray logits(NDArray hidden) {
-    return Projection.apply(hidden, lmHead);
+    return network.logits(hidden);
   }
 
   /**
@@ -299,7 +264,6 @@ public final class Transformer implements AutoCloseable {
 
   private float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions,
       @Nullable List<@Nullable LoraWeights> adapters) {
-    int b = seqs.size();
     if (adapters != null) {
       for (LoraWeights a : adapters) {
         if (a != null && !a.belongsTo(this)) {
@@ -307,162 +271,7 @@ public final class Transformer implements AutoCloseable {
         }
       }
     }
-    PagedKvCache cache = seqs.getFirst().cache();
-    if (new HashSet<>(seqs).size() != b) {
-      throw new IllegalArgumentException("a sequence appears twice in one step");
-    }
-    for (int token : tokens) {
-      if (token < 0 || token >= config.vocabSize()) {
-        throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + config.vocabSize());
-      }
-    }
-    int len = 0;
-    for (KvSequence seq : seqs) {
-      if (seq.cache() != cache) {
-        throw new IllegalArgumentException("all sequences of a step must share one cache");
-      }
-      if (seq.length() + t > config.maxPositions()) {
-        throw new IllegalArgumentException("sequence would exceed max_position_embeddings ("
-            + config.maxPositions() + ")");
-      }
-      len = Math.max(len, seq.length() + t);
-    }
-    for (KvSequence seq : seqs) {
-      cache.reserve(seq, seq.length() + t);
-    }
-    float[][] logits;
-    try (NDManager m = manager.newSubManager()) {
-      logits = runCached(m, seqs, tokens, t, len, cache, allPositions, adapters);
-    }
-    seqs.forEach(s -> s.advance(t));
-    return logits;
-  }
-
-  private float[][] runCached(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
-      PagedKvCache cache, boolean allPositions, @Nullable List<@Nullable LoraWeights> adapters) {
-    int b = seqs.size();
-    int[] positions = new int[b * t];
-    long[] write = new long[b * t];
-    long[] read = new long[b * len];
-    float[] mask = new float[b * t * len];
-    for (int s = 0; s < b; s++) {
-      KvSequence seq = seqs.get(s);
-      int start = seq.length();
-      for (int i = 0; i < t; i++) {
-        positions[s * t + i] = start + i;
-        write[s * t + i] = seq.slot(start + i);
-        for (int k = 0; k < len; k++) {
-          mask[(s * t + i) * len + k] = visible(start + i, k) ? 0f : Float.NEGATIVE_INFINITY;
-        }
-      }
-      for (int k = 0; k < start + t; k++) {
-        read[s * len + k] = seq.slot(k); // past start + t: slot 0, masked out above
-      }
-    }
-    boolean allVisible = true;
-    for (float f : mask) {
-      allVisible &= f == 0f;
-    }
-    NDList cosSin = rope.cosSin(m, positions, options.dtype());
-    // MHA/GQA/MQA attend one sequence at a time over exactly its keys (a slice of the pool when
-    // its blocks are adjacent): no [B, L] gather, no padding, no mask for a decoding sequence
-    List<Step.Keys> keys = config.mla() != null ? null : sequenceKeys(m, seqs, t);
-    // a single sequence decoding one token sees its whole cache: no mask op at all
-    Step step = new Step(m, b, t, ropeShape(cosSin.get(0), b, t), ropeShape(cosSin.get(1), b, t),
-        allVisible || keys != null ? null : m.create(mask, new Shape(b, 1, t, len)).toType(options.dtype(), false),
-        cache, m.create(write), keys != null ? null : m.create(read, new Shape(b, len)),
-        adapterRows(m, adapters, b, t), keys);
-    long[] ids = new long[tokens.length];
-    for (int i = 0; i < ids.length; i++) {
-      ids[i] = tokens[i];
-    }
-    NDArray x = embed.get(m, new NDIndex("{}", m.create(ids))); // [B*T, dim]
-    for (DecoderLayer layer : layers) {
-      x = layer.forward(x, step);
-    }
-    if (t > 1 && !allPositions) {
-      x = x.reshape(b, t, config.hiddenSize()).get(new NDIndex(":, -1, :")); // last token of each
-    }
-    float[] flat = Projection.apply(norm.apply(x), lmHead)
-        .toType(DataType.FLOAT32, false).toFloatArray();
-    int v = config.vocabSize();
-    int rows = flat.length / v;
-    float[][] out = new float[rows][v];
-    for (int s = 0; s < rows; s++) {
-      System.arraycopy(flat, s * v, out[s], 0, v);
-    }
-    return out;
-  }
-
-  /** Where each sequence's keys are once this step's {@code t} tokens are written (see {@link Step.Keys}). */
-  private List<Step.Keys> sequenceKeys(NDManager m, List<KvSequence> seqs, int t) {
-    List<Step.Keys> out = new ArrayList<>(seqs.size());
-    for (KvSequence seq : seqs) {
-      int start = seq.length();
-      int length = start + t;
-      long first = seq.contiguousStart(length);
-      NDArray slots = null;
-      if (first < 0) {
-        long[] read = new long[length];
-        for (int k = 0; k < length; k++) {
-          read[k] = seq.slot(k);
-        }
-        slots = m.create(read);
-      }
-      NDArray mask = null;
-      if (t > 1 || config.slidingWindow() != null) {
-        float[] values = new float[t * length];
-        boolean any = false;
-        for (int i = 0; i < t; i++) {
-          for (int k = 0; k < length; k++) {
-            boolean hidden = !visible(start + i, k);
-            values[i * length + k] = hidden ? Float.NEGATIVE_INFINITY : 0f;
-            any |= hidden;
-          }
-        }
-        if (any) {
-          mask = m.create(values, new Shape(1, t, length)).toType(options.dtype(), false);
-        }
-      }
-      out.add(new Step.Keys(length, first, slots, mask));
-    }
-    return out;
-  }
-
-  /**
-   * Each distinct adapter of the step with the rows ({@code [B*T, 1]} 0/1 mask) of the sequences
-   * using it; no mask when all sequences use the same one.
-   */
-  private @Nullable List<LowRankDelta.Rows> adapterRows(NDManager m,
-      @Nullable List<@Nullable LoraWeights> adapters, int b, int t) {
-    if (adapters == null) {
-      return null;
-    }
-    Map<LoraWeights, float[]> rows = new java.util.IdentityHashMap<>();
-    for (int s = 0; s < adapters.size(); s++) {
-      LoraWeights a = adapters.get(s);
-      if (a != null) {
-        java.util.Arrays.fill(rows.computeIfAbsent(a, k -> new float[b * t]), s * t, (s + 1) * t, 1f);
-      }
-    }
-    if (rows.isEmpty()) {
-      return null;
-    }
-    List<LowRankDelta.Rows> out = new ArrayList<>(rows.size());
-    boolean one = rows.size() == 1 && !adapters.contains(null);
-    rows.forEach((a, mask) -> out.add(new LowRankDelta.Rows(a, one ? null
-        : m.create(mask, new Shape((long) b * t, 1)).toType(options.dtype(), false))));
-    return out;
-  }
-
-  /** Causal, and within Mistral's sliding window when the config has one. */
-  private boolean visible(int query, int key) {
-    Integer window = config.slidingWindow();
-    return key <= query && (window == null || query - key < window);
-  }
-
-  private static NDArray ropeShape(NDArray table, int b, int t) {
-    return table.reshape(b, t, 1, table.getShape().get(1)); // [B, T, 1, ropeDim]
+    return steps.step(seqs, tokens, t, allPositions, adapters);
   }
 
   /** Where HF tensor {@code hfName} lives (for adapters), or null when this model has none. */

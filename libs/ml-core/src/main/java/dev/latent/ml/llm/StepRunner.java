@@ -1,0 +1,192 @@
+package dev.latent.ml.llm;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.latent.ml.llm.block.LowRankDelta;
+import dev.latent.ml.llm.block.Step;
+import dev.latent.ml.llm.cache.KvSequence;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One cached forward step for serving: appends {@code t} tokens to each of a batch of sequences
+ * (each at its own position), writes their K/V into the paged cache and returns float32 logits.
+ * Prefill chunks are steps of one sequence with {@code t > 1}; decode is {@code t = 1}. Every array
+ * lives in one scope per step.
+ */
+final class StepRunner {
+
+  private final TransformerConfig config;
+  private final DataType dtype;
+  private final Network network;
+  private final NDManager manager;
+
+  StepRunner(TransformerConfig config, DataType dtype, Network network, NDManager manager) {
+    this.config = config;
+    this.dtype = dtype;
+    this.network = network;
+    this.manager = manager;
+  }
+
+  /**
+   * Runs the step; {@code tokens} holds {@code t} tokens per sequence, sequence-major. Returns the
+   * logits of the last token of each sequence {@code [B][V]}, or of every token when
+   * {@code allPositions} {@code [B*T][V]}. Adapters must already be checked against the model.
+   */
+  float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions,
+      @Nullable List<@Nullable LoraWeights> adapters) {
+    int b = seqs.size();
+    PagedKvCache cache = seqs.getFirst().cache();
+    if (new HashSet<>(seqs).size() != b) {
+      throw new IllegalArgumentException("a sequence appears twice in one step");
+    }
+    for (int token : tokens) {
+      if (token < 0 || token >= config.vocabSize()) {
+        throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + config.vocabSize());
+      }
+    }
+    int len = 0;
+    for (KvSequence seq : seqs) {
+      if (seq.cache() != cache) {
+        throw new IllegalArgumentException("all sequences of a step must share one cache");
+      }
+      if (seq.length() + t > config.maxPositions()) {
+        throw new IllegalArgumentException("sequence would exceed max_position_embeddings ("
+            + config.maxPositions() + ")");
+      }
+      len = Math.max(len, seq.length() + t);
+    }
+    for (KvSequence seq : seqs) {
+      cache.reserve(seq, seq.length() + t);
+    }
+    float[][] logits;
+    try (NDManager m = manager.newSubManager()) {
+      logits = run(m, seqs, tokens, t, len, cache, allPositions, adapters);
+    }
+    seqs.forEach(s -> s.advance(t));
+    return logits;
+  }
+
+  private float[][] run(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
+      PagedKvCache cache, boolean allPositions, @Nullable List<@Nullable LoraWeights> adapters) {
+    int b = seqs.size();
+    int[] positions = new int[b * t];
+    long[] write = new long[b * t];
+    long[] read = new long[b * len];
+    float[] mask = new float[b * t * len];
+    for (int s = 0; s < b; s++) {
+      KvSequence seq = seqs.get(s);
+      int start = seq.length();
+      for (int i = 0; i < t; i++) {
+        positions[s * t + i] = start + i;
+        write[s * t + i] = seq.slot(start + i);
+        for (int k = 0; k < len; k++) {
+          mask[(s * t + i) * len + k] = network.visible(start + i, k) ? 0f : Float.NEGATIVE_INFINITY;
+        }
+      }
+      for (int k = 0; k < start + t; k++) {
+        read[s * len + k] = seq.slot(k); // past start + t: slot 0, masked out above
+      }
+    }
+    boolean allVisible = true;
+    for (float f : mask) {
+      allVisible &= f == 0f;
+    }
+    NDList cosSin = network.rope(m, positions, b, t);
+    // MHA/GQA/MQA attend one sequence at a time over exactly its keys (a slice of the pool when
+    // its blocks are adjacent): no [B, L] gather, no padding, no mask for a decoding sequence
+    List<Step.Keys> keys = config.mla() != null ? null : sequenceKeys(m, seqs, t);
+    // a single sequence decoding one token sees its whole cache: no mask op at all
+    Step step = new Step(m, b, t, cosSin.get(0), cosSin.get(1),
+        allVisible || keys != null ? null : m.create(mask, new Shape(b, 1, t, len)).toType(dtype, false),
+        cache, m.create(write), keys != null ? null : m.create(read, new Shape(b, len)),
+        adapterRows(m, adapters, b, t), keys);
+    long[] ids = new long[tokens.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = tokens[i];
+    }
+    NDArray x = network.layers(network.embed(m, m.create(ids)), step); // [B*T, dim]
+    if (t > 1 && !allPositions) {
+      x = x.reshape(b, t, config.hiddenSize()).get(new NDIndex(":, -1, :")); // last token of each
+    }
+    float[] flat = network.logits(network.norm(x)).toType(DataType.FLOAT32, false).toFloatArray();
+    int v = config.vocabSize();
+    int rows = flat.length / v;
+    float[][] out = new float[rows][v];
+    for (int s = 0; s < rows; s++) {
+      System.arraycopy(flat, s * v, out[s], 0, v);
+    }
+    return out;
+  }
+
+  /** Where each sequence's keys are once this step's {@code t} tokens are written (see {@link Step.Keys}). */
+  private List<Step.Keys> sequenceKeys(NDManager m, List<KvSequence> seqs, int t) {
+    List<Step.Keys> out = new ArrayList<>(seqs.size());
+    for (KvSequence seq : seqs) {
+      int start = seq.length();
+      int length = start + t;
+      long first = seq.contiguousStart(length);
+      NDArray slots = null;
+      if (first < 0) {
+        long[] read = new long[length];
+        for (int k = 0; k < length; k++) {
+          read[k] = seq.slot(k);
+        }
+        slots = m.create(read);
+      }
+      NDArray mask = null;
+      if (t > 1 || config.slidingWindow() != null) {
+        float[] values = new float[t * length];
+        boolean any = false;
+        for (int i = 0; i < t; i++) {
+          for (int k = 0; k < length; k++) {
+            boolean hidden = !network.visible(start + i, k);
+            values[i * length + k] = hidden ? Float.NEGATIVE_INFINITY : 0f;
+            any |= hidden;
+          }
+        }
+        if (any) {
+          mask = m.create(values, new Shape(1, t, length)).toType(dtype, false);
+        }
+      }
+      out.add(new Step.Keys(length, first, slots, mask));
+    }
+    return out;
+  }
+
+  /**
+   * Each distinct adapter of the step with the rows ({@code [B*T, 1]} 0/1 mask) of the sequences
+   * using it; no mask when all sequences use the same one.
+   */
+  private @Nullable List<LowRankDelta.Rows> adapterRows(NDManager m,
+      @Nullable List<@Nullable LoraWeights> adapters, int b, int t) {
+    if (adapters == null) {
+      return null;
+    }
+    Map<LoraWeights, float[]> rows = new IdentityHashMap<>();
+    for (int s = 0; s < adapters.size(); s++) {
+      LoraWeights a = adapters.get(s);
+      if (a != null) {
+        Arrays.fill(rows.computeIfAbsent(a, k -> new float[b * t]), s * t, (s + 1) * t, 1f);
+      }
+    }
+    if (rows.isEmpty()) {
+      return null;
+    }
+    List<LowRankDelta.Rows> out = new ArrayList<>(rows.size());
+    boolean one = rows.size() == 1 && !adapters.contains(null);
+    rows.forEach((a, mask) -> out.add(new LowRankDelta.Rows(a, one ? null
+        : m.create(mask, new Shape((long) b * t, 1)).toType(dtype, false))));
+    return out;
+  }
+}
