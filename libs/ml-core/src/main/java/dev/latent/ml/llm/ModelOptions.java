@@ -30,7 +30,7 @@ public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, D
         throw new IllegalArgumentException("bf16 weights run on the CPU kernel only (DJL 0.36 cannot hold"
             + " bfloat16 tensors); use f32 or f16 on " + device);
       }
-      if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      if (!vectorApi()) {
         throw new IllegalArgumentException("bf16 weights need the Vector API: start java with"
             + " --add-modules=jdk.incubator.vector");
       }
@@ -50,9 +50,22 @@ public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, D
     return new ModelOptions(Device.cpu(), DataType.FLOAT32, true);
   }
 
-  /** From settings as a service would carry them: device {@code cpu|gpu|auto}, dtype {@code f32|f16|bf16}. */
+  /**
+   * From settings as a service would carry them: device {@code cpu|gpu|auto}, dtype
+   * {@code f32|f16|bf16|auto}; {@code auto} is bf16 on the CPU (faster per token there, see
+   * docs/engine.md "Dtypes") and f32 elsewhere.
+   */
   public static ModelOptions of(String device, String dtype) {
-    return new ModelOptions(Engines.device(device), parseDtype(dtype), true);
+    Device d = Engines.device(device);
+    if (dtype.equalsIgnoreCase("auto")) {
+      boolean cpu = Device.Type.CPU.equals(d.getDeviceType());
+      return new ModelOptions(d, cpu && vectorApi() ? DataType.BFLOAT16 : DataType.FLOAT32, true);
+    }
+    return new ModelOptions(d, parseDtype(dtype), true);
+  }
+
+  private static boolean vectorApi() {
+    return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
   }
 
   /** As these options with weights in {@code type} (F32, F16 or BF16). */

@@ -18,10 +18,11 @@ public final class Bf16Weights {
 
   /**
    * Up to this many input rows run in the kernel; more (prefill chunks) take DJL's f32 GEMM on the
-   * widened copy. Chosen by measurement on 110m (docs/engine.md "Dtypes"); the system property
+   * widened copy. Measured on 110m (docs/engine.md "Dtypes"): the kernel wins at 16 rows (batch-16
+   * decode), DJL at 32, 64 and 512 (its GEMM runs ~50 GFLOPS, the kernel ~30). The system property
    * {@code latent.bf16.kernel-rows} overrides it for such measurements.
    */
-  public static final int MAX_KERNEL_ROWS = Integer.getInteger("latent.bf16.kernel-rows", 64);
+  public static final int MAX_KERNEL_ROWS = Integer.getInteger("latent.bf16.kernel-rows", 16);
 
   private static final Map<String, Bf16Matrix> TWINS = new ConcurrentHashMap<>();
 

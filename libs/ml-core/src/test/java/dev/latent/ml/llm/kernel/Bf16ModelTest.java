@@ -127,6 +127,14 @@ class Bf16ModelTest {
     assertThat(Bf16Weights.twin(qkv)).as("released with the model").isNull();
   }
 
+  @Test
+  void autoDtypeIsBf16OnTheCpu() {
+    ModelOptions auto = ModelOptions.of("cpu", "auto");
+    assertThat(auto.weightDtype()).isEqualTo(DataType.BFLOAT16);
+    assertThat(auto.dtype()).as("what DJL computes in").isEqualTo(DataType.FLOAT32);
+    assertThat(ModelOptions.of("cpu", "f32").weightDtype()).isEqualTo(DataType.FLOAT32);
+  }
+
   private static float[] lastLogits(Transformer model, int[] tokens) {
     try (PagedKvCache cache = model.newKvCache(16, 4)) {
       return model.prefill(cache.newSequence(), tokens);
