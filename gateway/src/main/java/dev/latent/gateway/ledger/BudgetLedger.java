@@ -83,16 +83,11 @@ public class BudgetLedger {
   private static Mono<Hold> reserve(DatabaseClient client, Reservation r, @Nullable BigDecimal limit) {
     return insertReservation(client, r).flatMap(inserted -> {
       if (inserted == 0) {
-        return Mono.just(Hold.DUPLICATE); // open under this id right now
+        return Mono.just(Hold.DUPLICATE); // open under this id right now, or billed before
       }
-      Mono<Hold> held = limit == null || r.periodStart() == null ? Mono.just(Hold.HELD)
+      return limit == null || r.periodStart() == null ? Mono.just(Hold.HELD)
           : hold(client, r, limit).flatMap(ok -> ok ? Mono.just(Hold.HELD)
               : deleteReservation(client, r.requestId()).thenReturn(Hold.INSUFFICIENT));
-      return client.sql("select count(*) as n from usage_records where request_id = :id").bind("id", r.requestId())
-          .map(row -> Objects.requireNonNull(row.get("n", Long.class))).one()
-          .flatMap(billed -> billed > 0 // billed before: the id is spent for good
-              ? deleteReservation(client, r.requestId()).thenReturn(Hold.DUPLICATE)
-              : held);
     });
   }
 
@@ -117,9 +112,12 @@ public class BudgetLedger {
   }
 
   private static Mono<Long> insertReservation(DatabaseClient client, Reservation r) {
+    // One statement for both ways an id is spent: open right now (the key) or billed before (the
+    // usage record); a separate check cost a statement per admission.
     DatabaseClient.GenericExecuteSpec spec = client.sql("insert into reservations (request_id, key_id, tenant, "
-            + "model, backend, period_start, amount, created_at) values (:id, :key, :tenant, :model, :backend, "
-            + ":period, :amount, :created) on conflict do nothing")
+            + "model, backend, period_start, amount, created_at) select :id, :key, :tenant, :model, :backend, "
+            + ":period, :amount, :created where not exists (select 1 from usage_records where request_id = :id) "
+            + "on conflict do nothing")
         .bind("id", r.requestId()).bind("key", r.keyId()).bind("tenant", r.tenant()).bind("model", r.model())
         .bind("backend", r.backend()).bind("amount", r.amount()).bind("created", utc(r.createdAt()));
     spec = r.periodStart() == null ? spec.bindNull("period", OffsetDateTime.class)

@@ -8,9 +8,12 @@ import dev.latent.gateway.pricing.Charge;
 import dev.latent.gateway.pricing.ModelPrice;
 import dev.latent.gateway.pricing.PriceBook;
 import dev.latent.gateway.pricing.TokenCounts;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +35,7 @@ class Settlement {
   private final BackendUsageClient backends;
   private final RateLimiter limiter;
   private final MeterRegistry meters;
+  private final Map<BillKey, BillMeters> billMeters = new ConcurrentHashMap<>();
 
   Settlement(BudgetLedger ledger, PriceBook prices, BackendUsageClient backends, RateLimiter limiter,
       MeterRegistry meters) {
@@ -127,18 +131,23 @@ class Settlement {
   }
 
   private void record(String tenant, String model, TokenCounts tokens, Charge charge) {
-    counter("hit", tenant, model, tokens.promptCacheHit());
-    counter("miss", tenant, model, tokens.promptCacheMiss());
-    counter("output", tenant, model, tokens.completion());
-    counter("reasoning", tenant, model, tokens.reasoning());
+    // Looked up once per tenant, model and currency: five registry lookups per bill otherwise.
+    BillMeters m = billMeters.computeIfAbsent(new BillKey(tenant, model, charge.price().currency()), k -> new BillMeters(
+        tokens(k, "hit"), tokens(k, "miss"), tokens(k, "output"), tokens(k, "reasoning"),
+        meters.counter("latent.gateway.spend", "tenant", k.tenant(), "model", k.model(), "currency", k.currency())));
+    m.hit().increment(tokens.promptCacheHit());
+    m.miss().increment(tokens.promptCacheMiss());
+    m.output().increment(tokens.completion());
+    m.reasoning().increment(tokens.reasoning());
     // The metric is a double for Prometheus; the ledger keeps the exact amount.
-    meters.counter("latent.gateway.spend", "tenant", tenant, "model", model, "currency", charge.price().currency())
-        .increment(charge.cost().doubleValue());
+    m.spend().increment(charge.cost().doubleValue());
   }
 
-  private void counter(String type, String tenant, String model, long amount) {
-    if (amount > 0) {
-      meters.counter("latent.gateway.tokens", "tenant", tenant, "model", model, "type", type).increment(amount);
-    }
+  private Counter tokens(BillKey k, String type) {
+    return meters.counter("latent.gateway.tokens", "tenant", k.tenant(), "model", k.model(), "type", type);
   }
+
+  private record BillKey(String tenant, String model, String currency) {}
+
+  private record BillMeters(Counter hit, Counter miss, Counter output, Counter reasoning, Counter spend) {}
 }

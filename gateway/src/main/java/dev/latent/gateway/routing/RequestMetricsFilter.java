@@ -4,6 +4,8 @@ import dev.latent.support.problem.ProblemException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -29,6 +31,10 @@ class RequestMetricsFilter implements GlobalFilter, Ordered {
   private static final String ERROR_STATUS_ATTR = RequestMetricsFilter.class.getName() + ".error";
 
   private final MeterRegistry meters;
+  // Meters by route (and status): building and registering one per request was a registry
+  // lookup with tag sorting on every call.
+  private final Map<String, Map<String, Counter>> requests = new ConcurrentHashMap<>();
+  private final Map<String, Timer> added = new ConcurrentHashMap<>();
 
   RequestMetricsFilter(MeterRegistry meters) {
     this.meters = meters;
@@ -48,11 +54,14 @@ class RequestMetricsFilter implements GlobalFilter, Ordered {
         .doFinally(signal -> {
       Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
       HttpStatusCode status = exchange.getResponse().getStatusCode();
-      Counter.builder("latent.gateway.requests")
-          .tag("route", route == null ? "none" : route.getId())
-          .tag("status", statusTag(exchange, signal, status))
-          .register(meters).increment();
+      requestCounter(route == null ? "none" : route.getId(), statusTag(exchange, signal, status)).increment();
     });
+  }
+
+  private Counter requestCounter(String route, String status) {
+    return requests.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+        .computeIfAbsent(status, st -> Counter.builder("latent.gateway.requests")
+            .tag("route", route).tag("status", st).register(meters));
   }
 
   private static String statusTag(ServerWebExchange exchange, SignalType signal,
@@ -70,9 +79,10 @@ class RequestMetricsFilter implements GlobalFilter, Ordered {
   void recordAdded(ServerWebExchange exchange, String route) {
     Long arrived = exchange.getAttribute(ARRIVED_ATTR);
     if (arrived != null) {
-      Timer.builder("latent.gateway.added.latency").tag("route", route)
-          .description("time from arrival to the request being sent upstream")
-          .register(meters).record(System.nanoTime() - arrived, TimeUnit.NANOSECONDS);
+      added.computeIfAbsent(route, r -> Timer.builder("latent.gateway.added.latency").tag("route", r)
+              .description("time from arrival to the request being sent upstream")
+              .register(meters))
+          .record(System.nanoTime() - arrived, TimeUnit.NANOSECONDS);
     }
   }
 }

@@ -26,7 +26,8 @@ import tools.jackson.databind.json.JsonMapper;
  * generate, default 5), {@code X-Stub-Interval-Ms} (between tokens, default 5), {@code X-Stub-Die-After}
  * (close the connection after that many tokens and forget the request, as a crashed backend
  * would), {@code X-Stub-Status} (answer that status), {@code X-Stub-Prompt} and {@code X-Stub-Cached}
- * (prompt tokens and how many of them were cache hits; defaults 20 and 0).
+ * (prompt tokens and how many of them were cache hits; defaults 20 and 0), {@code X-Stub-Delay-Ms}
+ * (wait that long before answering at all).
  */
 public final class StubBackend implements AutoCloseable {
 
@@ -111,7 +112,10 @@ public final class StubBackend implements AutoCloseable {
     long dieAfter = header(req, "X-Stub-Die-After", -1);
     long prompt = header(req, "X-Stub-Prompt", 20);
     long cached = header(req, "X-Stub-Cached", 0);
-    return req.receive().aggregate().asString().defaultIfEmpty("{}").flatMap(text -> {
+    long delay = header(req, "X-Stub-Delay-Ms", 0);
+    return req.receive().aggregate().asString().defaultIfEmpty("{}")
+        .delayUntil(text -> delay > 0 ? Mono.delay(Duration.ofMillis(delay)) : Mono.empty())
+        .flatMap(text -> {
       JsonNode body = json.readTree(text);
       bodies.add(body);
       String model = body.path("model").asString("stub-model");
