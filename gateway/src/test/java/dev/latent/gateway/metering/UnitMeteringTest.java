@@ -1,13 +1,18 @@
 package dev.latent.gateway.metering;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.latent.gateway.ledger.BudgetLedger;
+import dev.latent.gateway.ledger.Reservation;
 import dev.latent.gateway.support.Admin;
 import dev.latent.gateway.support.Gateways;
 import dev.latent.gateway.support.NoBlocking;
 import dev.latent.gateway.support.StubBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Predicate;
@@ -41,9 +46,24 @@ class UnitMeteringTest {
         Map.entry("latent.gateway.pricing.vision.default", "0.25"),
         Map.entry("latent.gateway.pricing.training.default", "8"),
         Map.entry("latent.gateway.pricing.training.big-base", "20"),
-        // Open jobs are looked at on every round (production: every minute).
-        Map.entry("latent.gateway.metering.reconcile-interval", "200ms")));
+        // No timed rounds: the tests run reconciler rounds themselves (production: every minute).
+        Map.entry("latent.gateway.metering.reconcile-interval", "1h")));
     client = Gateways.client(gateway);
+    reconciler = gateway.getBean(Reconciler.class);
+    ledger = gateway.getBean(BudgetLedger.class);
+  }
+
+  static Reconciler reconciler;
+  static BudgetLedger ledger;
+
+  /** One reconciler round over the open fine-tuning jobs (they are looked at on every round). */
+  static void reconcileRound() {
+    reconciler.reconcile(Instant.EPOCH).block(Duration.ofSeconds(30));
+  }
+
+  static boolean open(String ledgerId) {
+    return Boolean.TRUE.equals(ledger.openBefore(Instant.EPOCH, UnitMeteringFilter.JOB_PREFIX)
+        .map(Reservation::requestId).any(ledgerId::equals).block(Duration.ofSeconds(30)));
   }
 
   @AfterAll
@@ -71,13 +91,9 @@ class UnitMeteringTest {
   }
 
   /** Reads the records of {@code requestId} until {@code done} holds (settlement runs after the answer). */
-  static JsonNode awaitRecords(String requestId, Predicate<JsonNode> done) throws InterruptedException {
-    JsonNode page = records(requestId);
-    for (int i = 0; i < 300 && !done.test(page); i++) {
-      Thread.sleep(100);
-      page = records(requestId);
-    }
-    return page;
+  static JsonNode awaitRecords(String requestId, Predicate<JsonNode> done) {
+    return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+        .until(() -> records(requestId), done::test);
   }
 
   @Test
@@ -99,23 +115,22 @@ class UnitMeteringTest {
   }
 
   @Test
-  void aFailedVisionCallIsNotBilledAndItsHoldIsReleased() throws Exception {
+  void aFailedVisionCallIsNotBilledAndItsHoldIsReleased() {
     // detect: one image at the default 0.25; the budget covers exactly one.
     String key = key(Map.of("budget", Map.of("amount", "0.25", "currency", "USD", "period", "total")));
     String failed = "detect-failed-" + UUID.randomUUID();
     post(key, "/v1/vision/faces/detect", failed, 500, "{}").expectStatus().isEqualTo(500);
     // Had the failed call kept its hold, this one would not fit.
-    String ok = "detect-ok-" + UUID.randomUUID();
-    for (int i = 0; i < 100; i++) { // the release is written just after the 500 went out
-      var result = post(key, "/v1/vision/faces/detect", ok + "-" + i, 200, "{}").returnResult(String.class);
-      if (result.getStatus().value() == 200) {
-        ok = ok + "-" + i;
-        break;
-      }
-      assertThat(result.getStatus().value()).isEqualTo(402);
-      Thread.sleep(50);
-    }
-    JsonNode record = awaitRecords(ok, p -> p.path("data").size() == 1).path("data").get(0);
+    String[] ok = new String[1];
+    // The release is written just after the 500 went out: until then this call is refused (402).
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).until(() -> {
+      String id = "detect-ok-" + UUID.randomUUID();
+      int status = post(key, "/v1/vision/faces/detect", id, 200, "{}").returnResult(String.class).getStatus().value();
+      assertThat(status).isIn(200, 402);
+      ok[0] = id;
+      return status == 200;
+    });
+    JsonNode record = awaitRecords(ok[0], p -> p.path("data").size() == 1).path("data").get(0);
     assertThat(record.path("images").asLong()).isEqualTo(1);
     assertThat(record.path("cost").decimalValue()).isEqualByComparingTo("0.25");
     assertThat(records(failed).path("data").size()).isZero();
@@ -129,17 +144,22 @@ class UnitMeteringTest {
         .expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
     String jobId = job.path("id").asString();
     String ledgerId = UnitMeteringFilter.JOB_PREFIX + jobId;
-    // While it runs nothing is billed (the reconciler keeps looking every 200 ms).
-    Thread.sleep(600);
+    await().atMost(Duration.ofSeconds(30)).until(() -> open(ledgerId));
+    // While it runs, a round looks at it and bills nothing.
+    reconcileRound();
     assertThat(records(ledgerId).path("data").size()).isZero();
+    assertThat(open(ledgerId)).isTrue();
 
     backend.finishJob(jobId, "succeeded", 250_000L);
-    JsonNode record = awaitRecords(ledgerId, p -> p.path("data").size() == 1).path("data").get(0);
+    reconcileRound(); // completes once the bill is committed
+    JsonNode record = records(ledgerId).path("data").get(0);
     assertThat(record.path("model").asString()).isEqualTo("fine-tuning/big-base");
     assertThat(record.path("trained_tokens").asLong()).isEqualTo(250_000);
     assertThat(record.path("cost").decimalValue()).isEqualByComparingTo("5"); // 0.25M × 20 per 1M
-    Thread.sleep(600); // more reconciler rounds: still one record
+    reconcileRound(); // more rounds: still one record
+    reconcileRound();
     assertThat(records(ledgerId).path("data").size()).isEqualTo(1);
+    assertThat(open(ledgerId)).isFalse();
 
     JsonNode totals = client.get().uri("/v1/usage?group_by=model").header("Authorization", "Bearer " + key)
         .exchange().expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
@@ -160,16 +180,12 @@ class UnitMeteringTest {
         "{\"model\":\"small-base\",\"training_file\":\"file-1\"}")
         .expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
     String jobId = job.path("id").asString();
+    String ledgerId = UnitMeteringFilter.JOB_PREFIX + jobId;
+    await().atMost(Duration.ofSeconds(30)).until(() -> open(ledgerId));
     backend.finishJob(jobId, "failed", null);
-    // A second job, finished after the first and billed: once it is, the first had its round too.
-    JsonNode second = post(key, "/v1/fine_tuning/jobs", "create-job-" + UUID.randomUUID(), 200,
-        "{\"model\":\"small-base\",\"training_file\":\"file-1\"}")
-        .expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
-    backend.finishJob(second.path("id").asString(), "succeeded", 1_000_000L);
-    JsonNode billed = awaitRecords(UnitMeteringFilter.JOB_PREFIX + second.path("id").asString(),
-        p -> p.path("data").size() == 1).path("data").get(0);
-    assertThat(billed.path("cost").decimalValue()).isEqualByComparingTo("8"); // the default price
-    assertThat(records(UnitMeteringFilter.JOB_PREFIX + jobId).path("data").size()).isZero();
+    reconcileRound();
+    assertThat(open(ledgerId)).isFalse(); // released by that round
+    assertThat(records(ledgerId).path("data").size()).isZero();
   }
 
   @Test
