@@ -1,39 +1,43 @@
 package dev.latent.ml.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.block.LowRankDelta;
 import dev.latent.ml.llm.io.SafetensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * LoRA on a {@link Transformer}: for each adapted weight {@code W0 [out, in]}, trainable
- * {@code A [r, in]} (Kaiming-uniform, as PEFT: U(±1/√in)) and {@code B [out, r]} (zero), and the
- * effective weight {@code W0 + (alpha/r)·B·A}; the base stays frozen.
+ * {@code A [r, in]} (Kaiming-uniform, as PEFT: U(±1/√in)) and {@code B [out, r]} (zero); the
+ * projection becomes {@code y = x W0ᵀ + s·(drop(x) Aᵀ) Bᵀ} with {@code s = alpha/r}, computed
+ * beside the frozen base ({@link LowRankDelta}, passed to {@link Transformer#hidden}), so the base
+ * weights get no gradient and no optimizer state. Dropout ({@code config.dropout()}) acts on the
+ * adapter's input only and only while {@link #training} is on (inverted: kept values are scaled
+ * by {@code 1/(1-p)}), with an independent mask per adapted module as in PEFT.
  *
- * <p>The engine fuses q|k|v and gate|up into one parameter and runs plain GEMMs on it, so the
- * adapter is trained through the merged weight: {@link #applyToModel} writes the effective weight
- * into the model's rows, the forward/backward yields {@code G = ∂L/∂W}, and {@link #gradients}
- * turns that into the exact LoRA gradients {@code ∂L/∂B = s·G·Aᵀ}, {@code ∂L/∂A = s·Bᵀ·G}. Only
- * the parameters holding adapted rows record gradients; embeddings, norms and the rest stay frozen
- * and get no gradient or optimizer state.
+ * <p>The engine fuses q|k|v and gate|up into one parameter; the delta of a fused parameter puts
+ * each adapted part's {@code [N, out_i]} product into its own output columns and zeros elsewhere.
  */
-public final class LoraAdapter implements AutoCloseable {
+public final class LoraAdapter implements LowRankDelta, AutoCloseable {
 
   private static final Map<String, List<String>> FUSED = Map.of(
       "qkv_proj", List.of("q_proj", "k_proj", "v_proj"),
@@ -46,6 +50,9 @@ public final class LoraAdapter implements AutoCloseable {
   private final LoraConfig config;
   private final NDManager manager;
   private final List<Target> targets = new ArrayList<>();
+  /** Adapted parts of each model parameter, by identity of the weight the engine projects with. */
+  private final Map<NDArray, List<Target>> byWeight = new IdentityHashMap<>();
+  private boolean training;
 
   private LoraAdapter(Transformer model, LoraConfig config, NDManager manager) {
     this.model = model;
@@ -71,9 +78,12 @@ public final class LoraAdapter implements AutoCloseable {
         throw new IllegalArgumentException("no weights match target modules " + config.targetModules());
       }
       params.values().forEach(p -> p.setRequiresGradient(false));
-      for (String p : adapter.trainedParameters()) {
-        params.get(p).setRequiresGradient(true);
+      for (Target t : adapter.targets) {
+        t.a().setRequiresGradient(true);
+        t.b().setRequiresGradient(true);
+        adapter.byWeight.computeIfAbsent(params.get(t.param()), k -> new ArrayList<>()).add(t);
       }
+      adapter.byWeight.values().forEach(list -> list.sort(java.util.Comparator.comparingLong(Target::from)));
       return adapter;
     } catch (RuntimeException e) {
       adapter.close();
@@ -127,13 +137,6 @@ public final class LoraAdapter implements AutoCloseable {
     return parts.length < 2 ? null : parts[parts.length - 2];
   }
 
-  /** Names of the model parameters that hold adapted rows (these record gradients). */
-  public Set<String> trainedParameters() {
-    Set<String> out = new LinkedHashSet<>();
-    targets.forEach(t -> out.add(t.param()));
-    return out;
-  }
-
   /** The trainable tensors under their PEFT names. */
   public Map<String, NDArray> parameters() {
     Map<String, NDArray> out = new LinkedHashMap<>();
@@ -145,8 +148,65 @@ public final class LoraAdapter implements AutoCloseable {
     return out;
   }
 
-  /** Writes {@code W0 + s·B·A} into the model's rows (call before each forward). */
+  /** Dropout on the adapter input while on (training steps); off for evaluation. */
+  public void training(boolean on) {
+    this.training = on;
+  }
+
+  /**
+   * {@code s·(drop(x) Aᵀ) Bᵀ} for the adapted parts of {@code weight}, in their output columns
+   * ({@code [N, out]}), or null when {@code weight} is not adapted. Arrays go to x's manager.
+   */
+  @Override
+  public @Nullable NDArray apply(NDArray x, NDArray weight) {
+    List<Target> parts = byWeight.get(weight);
+    if (parts == null) {
+      return null;
+    }
+    NDManager m = x.getManager();
+    long n = x.getShape().get(0);
+    long out = weight.getShape().get(0);
+    float s = (float) config.scale();
+    NDList columns = new NDList();
+    long at = 0;
+    for (Target t : parts) {
+      if (t.from() > at) {
+        columns.add(m.zeros(new Shape(n, t.from() - at), x.getDataType()));
+      }
+      NDArray u = Linear.linear(dropout(x), t.a()).singletonOrThrow().mul(s); // [N, r]
+      columns.add(Linear.linear(u, t.b()).singletonOrThrow()); // [N, out_i]
+      at = t.to();
+    }
+    if (at < out) {
+      columns.add(m.zeros(new Shape(n, out - at), x.getDataType()));
+    }
+    return columns.size() == 1 ? columns.singletonOrThrow() : NDArrays.concat(columns, 1);
+  }
+
+  private NDArray dropout(NDArray x) {
+    double p = config.dropout();
+    if (!training || p == 0) {
+      return x;
+    }
+    NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape(), x.getDataType())
+        .gte((float) p).toType(x.getDataType(), false).div((float) (1 - p));
+    return x.mul(keep);
+  }
+
+  /** The adapter's gradients after a backward pass, keyed as {@link #parameters}; handles in {@code into}. */
+  public Map<String, NDArray> gradients(NDManager into) {
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    parameters().forEach((name, p) -> {
+      NDArray g = p.getGradient();
+      g.attach(into); // the handle only: the gradient tensor stays with the parameter
+      out.put(name, g);
+    });
+    return out;
+  }
+
+  /** Writes {@code W0 + s·B·A} into the model's rows (merging; training never needs it). */
   public void applyToModel() {
+    Trainer.noGrad(); // A and B are leaves that record gradients
     float s = (float) config.scale();
     Map<String, NDArray> params = model.parameters();
     try (NDManager scratch = manager.newSubManager()) {
@@ -156,28 +216,6 @@ public final class LoraAdapter implements AutoCloseable {
         params.get(t.param()).set(new NDIndex(t.from() + ":" + t.to()), merged);
       }
     }
-  }
-
-  /**
-   * LoRA gradients from the model's weight gradients after a backward pass, keyed as
-   * {@link #parameters}; they belong to {@code into}.
-   */
-  public Map<String, NDArray> gradients(NDManager into) {
-    float s = (float) config.scale();
-    Map<String, NDArray> params = model.parameters();
-    Map<String, NDArray> out = new LinkedHashMap<>();
-    List<String> names = new ArrayList<>(parameters().keySet());
-    int i = 0;
-    for (Target t : targets) {
-      NDArray g = params.get(t.param()).getGradient().get(into, new NDIndex(t.from() + ":" + t.to()));
-      NDArray gradA = t.b().transpose().matMul(g).mul(s);
-      NDArray gradB = g.matMul(t.a().transpose()).mul(s);
-      gradA.attach(into);
-      gradB.attach(into);
-      out.put(names.get(i++), gradA);
-      out.put(names.get(i++), gradB);
-    }
-    return out;
   }
 
   /** Puts the frozen base weights back into the model (undoes {@link #applyToModel}). */
@@ -190,6 +228,7 @@ public final class LoraAdapter implements AutoCloseable {
 
   /** Loads A and B saved by {@link #save} (for resuming). */
   public void load(Map<String, NDArray> tensors) {
+    Trainer.noGrad(); // in-place writes into leaves that record gradients
     parameters().forEach((name, mine) -> {
       NDArray saved = tensors.get(name);
       if (saved == null || !saved.getShape().equals(mine.getShape())) {

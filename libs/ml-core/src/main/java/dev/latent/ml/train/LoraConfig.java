@@ -21,10 +21,8 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     if (alpha <= 0) {
       throw new IllegalArgumentException("alpha must be > 0");
     }
-    if (dropout != 0) {
-      // Adapters are trained through the gradient of the merged weight (see LoraAdapter), which
-      // has no per-example adapter input to drop out.
-      throw new IllegalArgumentException("dropout must be 0 (adapter dropout is not supported)");
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("dropout must be in [0, 1)");
     }
     targetModules = List.copyOf(targetModules.isEmpty() ? DEFAULT_TARGETS : targetModules);
     for (String t : targetModules) {

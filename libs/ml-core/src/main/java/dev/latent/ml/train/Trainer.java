@@ -3,6 +3,7 @@ package dev.latent.ml.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -46,6 +47,8 @@ public final class Trainer implements AutoCloseable {
   private final double maxGradNorm;
   private final double beta;
   private final Map<String, NDArray> trained;
+  private int lmHeadChunkRows = LmHeadChunks.DEFAULT_ROWS;
+  private long recomputed;
 
   /**
    * @param lora when set, only the adapter trains; otherwise every parameter does
@@ -69,48 +72,61 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** Positions per LM-head chunk (see {@link LmHeadChunks}); for tests and tuning. */
+  public Trainer lmHeadChunkRows(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("chunk rows must be >= 1");
+    }
+    this.lmHeadChunkRows = rows;
+    return this;
+  }
+
   public AdamOptimizer optimizer() {
     return optimizer;
   }
 
   /** One causal-LM step over the micro-batches. */
   public StepStats step(List<LmBatch> micro) {
-    return run(micro.size(), (m, i) -> {
+    return run(micro.size(), (m, i, gc, scale) -> {
       LmBatch b = micro.get(i);
-      NDArray loss = CausalLmLoss.loss(model.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()));
+      NDArray hidden = model.hidden(ids(m, b.inputs()), lora); // [B*T, dim]
+      float loss = LmHeadChunks.backward(model, hidden, ids(m, b.targets()).reshape(-1),
+          mask(m, b.mask()).reshape(-1), scale, gc, lmHeadChunkRows);
       return new Pass(loss, b.trainedTokens(), null);
     });
   }
 
-  /** One DPO step over the micro-batches. */
+  /** One DPO step over the micro-batches (the LM head unchunked: sequence sums need every row). */
   public StepStats dpoStep(List<DpoBatch> micro) {
     if (reference == null) {
       throw new IllegalStateException("DPO needs a reference model");
     }
-    return run(micro.size(), (m, i) -> {
+    return run(micro.size(), (m, i, gc, scale) -> {
       DpoBatch b = micro.get(i);
-      NDArray pc = logps(model, m, b.chosen());
-      NDArray pr = logps(model, m, b.rejected());
-      NDArray rc = logps(reference, m, b.chosen()).stopGradient();
-      NDArray rr = logps(reference, m, b.rejected()).stopGradient();
+      NDArray pc = logps(model, lora, m, b.chosen());
+      NDArray pr = logps(model, lora, m, b.rejected());
+      NDArray rc = logps(reference, null, m, b.chosen()).stopGradient();
+      NDArray rr = logps(reference, null, m, b.rejected()).stopGradient();
       DpoLoss.Result r = DpoLoss.compute(pc, pr, rc, rr, beta);
-      return new Pass(r.loss(), b.chosen().trainedTokens() + b.rejected().trainedTokens(), r);
+      gc.backward(r.loss().mul(scale));
+      return new Pass(r.loss().getFloat(), b.chosen().trainedTokens() + b.rejected().trainedTokens(), r);
     });
   }
 
-  /** Mean masked loss over {@code batches} without updating (eval loss). */
+  /** Mean masked loss over {@code batches} without updating (eval loss; LoRA dropout off). */
   public double evalLoss(List<LmBatch> batches) {
     noGrad();
     if (lora != null) {
-      lora.applyToModel();
+      lora.training(false);
     }
     double sum = 0;
     long tokens = 0;
     for (LmBatch b : batches) {
       try (NDManager m = NDManager.newBaseManager(model.options().device(), "PyTorch")) {
         long n = b.trainedTokens();
-        sum += CausalLmLoss.loss(model.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()))
-            .getFloat() * n;
+        NDArray hidden = model.hidden(ids(m, b.inputs()), lora);
+        sum += LmHeadChunks.loss(model, hidden, ids(m, b.targets()).reshape(-1), mask(m, b.mask()).reshape(-1),
+            lmHeadChunkRows) * n;
         tokens += n;
       }
     }
@@ -122,18 +138,57 @@ public final class Trainer implements AutoCloseable {
    * a collector. Off here, so in-place updates of leaf parameters are allowed and evaluation
    * records no graph.
    */
-  private static void noGrad() {
+  static void noGrad() {
     JniUtils.setGradMode(false);
   }
 
-  private record Pass(NDArray loss, long tokens, DpoLoss.@Nullable Result dpo) {}
+  private record Pass(float loss, long tokens, DpoLoss.@Nullable Result dpo) {}
 
+  /** One micro-batch: forward, and backward of its loss times {@code scale} into the collector. */
   @FunctionalInterface
   private interface MicroStep {
-    Pass run(NDManager m, int index);
+    Pass run(NDManager m, int index, GradientCollector gc, float scale);
+  }
+
+  /**
+   * Steps whose gradients came out non-finite with a finite loss and were recomputed. Seen in the
+   * training-service (never in-process tests): the same seeded job fails at different steps from
+   * run to run, every gradient below the final norm is NaN while the loss, the LM head's gradient
+   * and all weights are finite. It is not the data or the math (a recomputation of the same
+   * batch is finite), so the step is recomputed once instead of failing the job.
+   */
+  public long recomputedSteps() {
+    return recomputed;
   }
 
   private StepStats run(int microCount, MicroStep microStep) {
+    try {
+      return attempt(microCount, microStep);
+    } catch (NonFinite e) {
+      if (!Double.isFinite(e.loss)) {
+        throw e.failure; // a non-finite loss is the model's or the data's: recomputing repeats it
+      }
+      recomputed++;
+      try {
+        return attempt(microCount, microStep);
+      } catch (NonFinite again) {
+        throw again.failure;
+      }
+    }
+  }
+
+  private static final class NonFinite extends RuntimeException {
+    final double loss;
+    final ArithmeticException failure;
+
+    NonFinite(double loss, ArithmeticException failure) {
+      super(failure.getMessage(), null, false, false);
+      this.loss = loss;
+      this.failure = failure;
+    }
+  }
+
+  private StepStats attempt(int microCount, MicroStep microStep) {
     if (microCount < 1) {
       throw new IllegalArgumentException("a step needs at least one micro-batch");
     }
@@ -147,14 +202,13 @@ public final class Trainer implements AutoCloseable {
       AUTOGRAD.lock();
       try {
         if (lora != null) {
-          lora.applyToModel();
+          lora.training(true);
         }
         for (int i = 0; i < microCount; i++) {
           try (NDManager micro = m.newSubManager();
               GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            Pass pass = microStep.run(micro, i);
-            gc.backward(pass.loss().div(microCount));
-            lossSum += pass.loss().getFloat();
+            Pass pass = microStep.run(micro, i, gc, 1f / microCount);
+            lossSum += pass.loss();
             tokens += pass.tokens();
             if (pass.dpo() != null) {
               dpo.add(pass.dpo());
@@ -162,18 +216,24 @@ public final class Trainer implements AutoCloseable {
           }
         }
       } finally {
+        if (lora != null) {
+          lora.training(false);
+        }
         AUTOGRAD.unlock();
       }
       Map<String, NDArray> grads = gradients(m);
-      double norm = GradientClipping.clip(grads.values(), maxGradNorm);
-      double loss = lossSum / microCount;
-      if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-        zeroModelGradients(m);
-        throw new ArithmeticException("non-finite loss or gradient at step " + (step + 1));
+      try {
+        double norm = GradientClipping.clip(grads.values(), maxGradNorm);
+        double loss = lossSum / microCount;
+        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+          throw new NonFinite(loss, new ArithmeticException("non-finite loss or gradient at step " + (step + 1)
+              + " (loss " + loss + ", gradient norm " + norm + ", learning rate " + lr + ")"));
+        }
+        optimizer.step(trained, grads, (float) lr);
+        return new StepStats(step + 1, loss, lr, norm, tokens, dpo.isEmpty() ? null : mean(dpo));
+      } finally {
+        grads.values().forEach(Trainer::zero); // PyTorch accumulates into .grad; DJL never zeroes it
       }
-      optimizer.step(trained, grads, (float) lr);
-      zeroModelGradients(m);
-      return new StepStats(step + 1, loss, lr, norm, tokens, dpo.isEmpty() ? null : mean(dpo));
     }
   }
 
@@ -190,15 +250,12 @@ public final class Trainer implements AutoCloseable {
     return grads;
   }
 
-  /** PyTorch accumulates into .grad and DJL does not zero it, so each step ends by zeroing. */
-  private void zeroModelGradients(NDManager m) {
-    for (NDArray p : model.parameters().values()) {
-      if (p.hasGradient()) {
-        NDArray g = p.getGradient();
-        g.attach(m);
-        g.muli(0f);
-      }
-    }
+  /**
+   * Sets a gradient to exactly 0 in place. Not {@code g·0} or {@code g−g}: after a non-finite
+   * step those keep NaN (NaN·0, ∞−∞), and every later step of the job would inherit it.
+   */
+  static void zero(NDArray g) {
+    g.set(new NDIndex(":"), 0f);
   }
 
   private static DpoStats mean(List<DpoLoss.Result> rs) {
@@ -214,8 +271,9 @@ public final class Trainer implements AutoCloseable {
     return new DpoStats(c / n, r / n, (c - r) / n, a / n);
   }
 
-  private static NDArray logps(Transformer t, NDManager m, LmBatch b) {
-    return CausalLmLoss.sequenceLogProbs(t.forward(ids(m, b.inputs())), ids(m, b.targets()), mask(m, b.mask()));
+  private static NDArray logps(Transformer t, @Nullable LoraAdapter delta, NDManager m, LmBatch b) {
+    NDArray logits = t.logits(t.hidden(ids(m, b.inputs()), delta)).reshape(b.size(), b.length(), -1);
+    return CausalLmLoss.sequenceLogProbs(logits, ids(m, b.targets()), mask(m, b.mask()));
   }
 
   static NDArray ids(NDManager m, long[][] rows) {

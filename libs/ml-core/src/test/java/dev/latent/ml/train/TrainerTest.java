@@ -1,9 +1,12 @@
 package dev.latent.ml.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.latent.ml.llm.ModelOptions;
@@ -109,6 +112,86 @@ class TrainerTest {
       assertThat(last.dpo().margin()).isGreaterThan(0.5);
       assertThat(last.dpo().accuracy()).isEqualTo(1.0);
       assertThat(last.loss()).isLessThan(first.loss());
+    }
+  }
+
+  @Test
+  void aNonFiniteStepFailsAloneAndTheNextStepStartsFromZeroGradients() {
+    try (Transformer model = Transformer.random(TINY, 7, ModelOptions.cpu());
+        Trainer trainer = new Trainer(model, null, null, AdamOptimizer.Settings.of(Kind.ADAMW, 0.01f),
+            LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-2, 0, 10), 1.0, 0)) {
+      List<LmBatch> data = counting();
+      Trainer.noGrad(); // in-place writes into a parameter that records gradients
+      NDArray embed = model.parameters().get("model.embed_tokens.weight");
+      float[] row = embed.get(5).toFloatArray();
+      embed.set(new NDIndex("5"), Float.POSITIVE_INFINITY); // token 5 now poisons its sequence
+      assertThatThrownBy(() -> trainer.step(data)).isInstanceOf(ArithmeticException.class)
+          .hasMessageContaining("non-finite loss or gradient at step 1");
+      try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+        embed.set(new NDIndex("5"), m.create(row));
+      }
+      // Before: gradients were "zeroed" as g·0, which keeps NaN, so every later step failed too.
+      Trainer.StepStats next = trainer.step(data);
+      assertThat(next.loss()).isFinite();
+      assertThat(next.gradNorm()).isFinite().isPositive();
+      assertThat(next.step()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void loraDropoutActsOnTheAdapterInputWhileTrainingOnly() {
+    try (Transformer model = Transformer.random(TINY, 7, ModelOptions.cpu());
+        NDManager m = NDManager.newBaseManager("PyTorch")) {
+      Trainer.noGrad();
+      LoraAdapter lora = LoraAdapter.attach(model, new LoraConfig(4, 8, 0.25, List.of("q_proj", "v_proj")), 3);
+      lora.parameters().forEach((name, p) -> { // a non-zero B, as after some training
+        if (name.endsWith("lora_B.weight")) {
+          p.set(new NDIndex(":"), 0.5f);
+        }
+      });
+      NDArray qkv = model.parameters().get("model.layers.0.self_attn.qkv_proj.weight");
+      NDArray x = m.randomUniform(-1f, 1f, new ai.djl.ndarray.types.Shape(1, 32)).repeat(0, 20000);
+      lora.training(false);
+      NDArray eval = lora.apply(x, qkv);
+      assertThat(eval.toFloatArray()).containsExactly(lora.apply(x, qkv).toFloatArray());
+      lora.training(true);
+      NDArray train = lora.apply(x, qkv);
+      assertThat(train.toFloatArray()).isNotEqualTo(eval.toFloatArray());
+      // k_proj is not adapted: its columns stay 0 in both modes
+      assertThat(train.get(":, 32:48").abs().sum().getFloat()).isZero();
+      // inverted dropout: a dropped input is 0, a kept one scaled by 1/(1-p), so the mean is unchanged
+      float[] mean = train.mean(new int[] {0}).toFloatArray();
+      float[] want = eval.get(0).toFloatArray();
+      for (int i = 0; i < want.length; i++) {
+        assertThat(mean[i]).as("column %d", i).isCloseTo(want[i], within(0.03f + 0.03f * Math.abs(want[i])));
+      }
+      assertThat(lora.apply(x, model.parameters().get("model.layers.0.mlp.down_proj.weight"))).isNull();
+      lora.close();
+    }
+  }
+
+  @Test
+  void loraWithDropoutTrainsAndLeavesTheBaseAlone() {
+    try (Transformer model = Transformer.random(TINY, 7, ModelOptions.cpu());
+        NDManager m = NDManager.newBaseManager("PyTorch")) {
+      Map<String, float[]> before = snapshot(model, m);
+      LoraAdapter lora = LoraAdapter.attach(model, new LoraConfig(4, 8, 0.1, List.of("q_proj", "v_proj", "o_proj")), 3);
+      List<LmBatch> data = counting();
+      try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(Kind.ADAMW, 0f),
+          LrSchedule.of(LrSchedule.Kind.CONSTANT, 2e-2, 0, 30), 1.0, 0)) {
+        double first = trainer.evalLoss(data);
+        for (int i = 0; i < 30; i++) {
+          trainer.step(data);
+        }
+        assertThat(trainer.evalLoss(data)).isLessThan(first * 0.8);
+        assertThat(trainer.evalLoss(data)).isEqualTo(trainer.evalLoss(data)); // no dropout in evaluation
+      }
+      assertThat(snapshot(model, m)).allSatisfy((name, values) ->
+          assertThat(values).as(name).containsExactly(before.get(name)));
+      for (NDArray p : model.parameters().values()) {
+        assertThat(p.hasGradient()).isFalse(); // the base records no gradient at all
+      }
+      lora.close();
     }
   }
 

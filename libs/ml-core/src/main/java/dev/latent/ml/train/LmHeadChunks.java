@@ -1,0 +1,75 @@
+package dev.latent.ml.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import dev.latent.ml.llm.Transformer;
+
+/**
+ * The LM head and cross-entropy over a micro-batch in chunks of positions, so the {@code [N, V]}
+ * logits, their log-softmax and both gradients exist for one chunk at a time instead of for all
+ * N rows (at the 15m bench shape, 8×256 rows × 32000 × 4 B = 262 MB each, the largest arrays of
+ * a step, full fine-tuning and LoRA alike).
+ *
+ * <p>The trunk runs once; its hidden states are detached into a leaf. Each chunk's loss
+ * backpropagates into that leaf's gradient (and the head's weight, when it trains), then one
+ * backward of {@code Σ hidden·∂L/∂hidden} takes the summed gradient through the trunk. Loss and
+ * gradients equal the unchunked {@link CausalLmLoss#loss} (up to float summation order).
+ */
+final class LmHeadChunks {
+
+  /** 256 rows of a 32000-token vocabulary: 33 MB per logits-sized array. */
+  static final int DEFAULT_ROWS = 256;
+
+  private LmHeadChunks() {}
+
+  /**
+   * Forward and backward of the mean masked NLL ({@code hidden [N, dim]} on the tape, targets and
+   * mask {@code [N]}) with the loss scaled by {@code scale} (1/micro-batches); returns the
+   * unscaled loss.
+   */
+  static float backward(Transformer model, NDArray hidden, NDArray targets, NDArray mask, float scale,
+      GradientCollector gc, int rows) {
+    NDArray maskF = mask.toType(DataType.FLOAT32, false);
+    float count = Math.max(1f, maskF.sum().getFloat());
+    NDArray leaf = hidden.stopGradient(); // shares the storage, no history
+    leaf.setRequiresGradient(true);
+    long n = hidden.getShape().get(0);
+    float loss = 0;
+    boolean any = false;
+    for (long from = 0; from < n; from += rows) {
+      NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
+      NDArray m = maskF.get(part);
+      if (m.sum().getFloat() == 0) {
+        continue; // prompt or padding only: no loss, no gradient
+      }
+      NDArray nll = chunkNll(model, leaf.get(part), targets.get(part), m).div(count);
+      loss += nll.getFloat();
+      gc.backward(nll.mul(scale));
+      any = true;
+    }
+    if (any) {
+      gc.backward(hidden.mul(leaf.getGradient()).sum()); // ∂/∂hidden of Σ hidden·g is g
+    }
+    return loss;
+  }
+
+  /** The same loss without a tape (evaluation). */
+  static float loss(Transformer model, NDArray hidden, NDArray targets, NDArray mask, int rows) {
+    NDArray maskF = mask.toType(DataType.FLOAT32, false);
+    float count = Math.max(1f, maskF.sum().getFloat());
+    long n = hidden.getShape().get(0);
+    float loss = 0;
+    for (long from = 0; from < n; from += rows) {
+      NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
+      loss += chunkNll(model, hidden.get(part), targets.get(part), maskF.get(part)).getFloat() / count;
+    }
+    return loss;
+  }
+
+  /** {@code −Σ mask·log p(target)} over one chunk of rows. */
+  private static NDArray chunkNll(Transformer model, NDArray hidden, NDArray targets, NDArray mask) {
+    return CausalLmLoss.masked(CausalLmLoss.rowLogProbs(model.logits(hidden), targets), mask).sum().neg();
+  }
+}
