@@ -7,6 +7,7 @@ import dev.latent.ml.vision.detr.DetrTraining;
 import dev.latent.ml.vision.detr.MeanAp;
 import dev.latent.ml.vision.detr.ShapesDataset;
 import dev.latent.support.problem.ProblemException;
+import dev.latent.training.jobs.Hyperparameters;
 import dev.latent.training.jobs.TrainingMethod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,58 +52,25 @@ public class DetectionMethod implements TrainingMethod {
       throw ProblemException.invalidParameter("training_file",
           "detection jobs train on the generated shapes dataset (seed and train_size); give no training_file");
     }
-    settings(0, hyperparameters(block));
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> hyperparameters(Map<String, Object> block) {
-    Object h = block.get("hyperparameters");
-    return h instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    settings(0, block);
   }
 
   /** The run's settings from the hyperparameters (defaults: {@link DetrTraining#defaults}); 400 on a bad value. */
-  static DetrTraining settings(long seed, Map<String, Object> h) {
-    for (String k : h.keySet()) {
-      if (!KEYS.contains(k)) {
-        throw ProblemException.invalidParameter("hyperparameters." + k, k + " is not a detection hyperparameter; known: "
-            + KEYS.stream().sorted().toList());
-      }
-    }
+  static DetrTraining settings(long seed, Map<String, Object> block) {
+    Hyperparameters h = Hyperparameters.of("detection", block, KEYS);
     DetrTraining d = DetrTraining.defaults(seed);
-    return new DetrTraining(seed, integer(h, "train_size", d.trainSize(), 1, 1_000_000),
-        integer(h, "held_out_size", d.heldOutSize(), 1, 100_000),
-        integer(h, "max_objects", d.maxObjects(), 1, DetrConfig.small(ShapesDataset.LABELS).queries()),
-        integer(h, "n_epochs", d.epochs(), 1, 1000), integer(h, "batch_size", d.batchSize(), 1, 1024),
-        number(h, "learning_rate", d.learningRate(), 1e-8, 1), number(h, "weight_decay", d.weightDecay(), 0, 1),
-        integer(h, "warmup_steps", d.warmupSteps(), 0, 1_000_000), number(h, "max_grad_norm", d.maxGradNorm(), 0, 1e6),
-        integer(h, "eval_every", d.evalEvery(), 1, 1_000_000));
-  }
-
-  private static int integer(Map<String, Object> h, String k, int def, int min, int max) {
-    Object v = h.get(k);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Integer i) || i < min || i > max) {
-      throw ProblemException.invalidParameter("hyperparameters." + k, k + " must be an integer in [" + min + ", " + max + "]");
-    }
-    return i;
-  }
-
-  private static double number(Map<String, Object> h, String k, double def, double min, double max) {
-    Object v = h.get(k);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Number n) || !(n.doubleValue() >= min && n.doubleValue() <= max)) {
-      throw ProblemException.invalidParameter("hyperparameters." + k, k + " must be a number in [" + min + ", " + max + "]");
-    }
-    return n.doubleValue();
+    return new DetrTraining(seed, h.integer("train_size", d.trainSize(), 1, 1_000_000),
+        h.integer("held_out_size", d.heldOutSize(), 1, 100_000),
+        h.integer("max_objects", d.maxObjects(), 1, DetrConfig.small(ShapesDataset.LABELS).queries()),
+        h.integer("n_epochs", d.epochs(), 1, 1000), h.integer("batch_size", d.batchSize(), 1, 1024),
+        h.number("learning_rate", d.learningRate(), 1e-8, 1), h.number("weight_decay", d.weightDecay(), 0, 1),
+        h.integer("warmup_steps", d.warmupSteps(), 0, 1_000_000), h.number("max_grad_norm", d.maxGradNorm(), 0, 1e6),
+        h.integer("eval_every", d.evalEvery(), 1, 1_000_000));
   }
 
   @Override
   public String execute(Context c, Listener listener) {
-    DetrTraining t = settings(c.job().seed(), c.hyperparameters());
+    DetrTraining t = settings(c.job().seed(), c.block());
     String name = c.job().model() + (c.job().suffix() == null ? "" : "-" + c.job().suffix());
     Device device = "gpu".equalsIgnoreCase(c.props().device()) ? Device.gpu() : Device.cpu();
     Path target = c.modelStore().resolve(name);

@@ -3,11 +3,11 @@ package dev.latent.training.superres;
 import ai.djl.ndarray.NDManager;
 import dev.latent.ml.vision.sr.EspcnTraining;
 import dev.latent.support.problem.ProblemException;
+import dev.latent.training.jobs.Hyperparameters;
 import dev.latent.training.jobs.TrainingMethod;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,66 +49,25 @@ public class SuperResolutionMethod implements TrainingMethod {
       throw ProblemException.invalidParameter("training_file",
           "super_resolution reads images from hyperparameters.train_images; give no training_file");
     }
-    recipe(0, hyperparameters(block));
+    recipe(0, block);
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> hyperparameters(Map<String, Object> block) {
-    Object h = block.get("hyperparameters");
-    return h instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-  }
-
-  static EspcnTraining.Recipe recipe(long seed, Map<String, Object> h) {
-    for (String k : h.keySet()) {
-      if (!KEYS.contains(k)) {
-        throw ProblemException.invalidParameter("hyperparameters." + k,
-            k + " is not a super_resolution hyperparameter; known: " + KEYS.stream().sorted().toList());
-      }
-    }
-    int scale = integer(h, "scale", 2, 2, 4);
-    int steps = integer(h, "n_steps", 1000, 1, 1_000_000);
-    int patterns = integer(h, "patterns", 4, 0, 10_000);
-    List<Path> train = paths(h, "train_images");
+  static EspcnTraining.Recipe recipe(long seed, Map<String, Object> block) {
+    Hyperparameters h = Hyperparameters.of("super_resolution", block, KEYS);
+    int scale = h.integer("scale", 2, 2, 4);
+    int steps = h.integer("n_steps", 1000, 1, 1_000_000);
+    int patterns = h.integer("patterns", 4, 0, 10_000);
+    List<Path> train = h.paths("train_images");
     if (train.isEmpty() && patterns == 0) {
       throw ProblemException.invalidParameter("hyperparameters.patterns",
           "with no train_images, patterns must be at least 1");
     }
-    return new EspcnTraining.Recipe(train, paths(h, "held_out_images"), List.of(scale), steps, patterns, 512, seed);
-  }
-
-  private static int integer(Map<String, Object> h, String k, int def, int min, int max) {
-    Object v = h.get(k);
-    if (v == null) {
-      return def;
-    }
-    if (!(v instanceof Integer i) || i < min || i > max) {
-      throw ProblemException.invalidParameter("hyperparameters." + k,
-          k + " must be an integer in [" + min + ", " + max + "]");
-    }
-    return i;
-  }
-
-  private static List<Path> paths(Map<String, Object> h, String k) {
-    Object v = h.get(k);
-    if (v == null) {
-      return List.of();
-    }
-    List<Path> out = new ArrayList<>();
-    if (v instanceof List<?> list) {
-      for (Object o : list) {
-        if (!(o instanceof String s) || s.isBlank()) {
-          throw ProblemException.invalidParameter("hyperparameters." + k, k + " must be a list of paths");
-        }
-        out.add(Path.of(s));
-      }
-      return out;
-    }
-    throw ProblemException.invalidParameter("hyperparameters." + k, k + " must be a list of paths");
+    return new EspcnTraining.Recipe(train, h.paths("held_out_images"), List.of(scale), steps, patterns, 512, seed);
   }
 
   @Override
   public String execute(Context c, Listener listener) {
-    EspcnTraining.Recipe recipe = recipe(c.job().seed(), c.hyperparameters());
+    EspcnTraining.Recipe recipe = recipe(c.job().seed(), c.block());
     int scale = recipe.scales().getFirst();
     listener.event("message", String.format(Locale.ROOT,
         "Training ESPCN x%d for %d steps on %s plus %d rendered patterns", scale, recipe.steps(),
