@@ -23,7 +23,7 @@ jar="$target/training-service.jar"
 cp="$target/default-model-classpath.txt"
 if [ -z "${LATENT_TRAIN_NO_BUILD:-}" ] || [ ! -f "$jar" ] || [ ! -s "$cp" ]; then
   echo "train: building training-service (jar + classpath) ..." >&2
-  (cd "$SRC" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl training-service package -DskipTests \
+  (cd "$SRC" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl training-service -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
 home="$target/default-model-home"

@@ -146,9 +146,8 @@ public record JobRequest(
       if (alpha != null && !(alpha > 0)) {
         throw ProblemException.invalidParameter("hyperparameters.lora.alpha", "alpha must be > 0");
       }
-      if (dropout != null && dropout != 0) {
-        throw ProblemException.invalidParameter("hyperparameters.lora.dropout",
-            "only dropout 0 is supported (adapters train through the merged weight's gradient)");
+      if (dropout != null && !(dropout >= 0 && dropout < 1)) {
+        throw ProblemException.invalidParameter("hyperparameters.lora.dropout", "dropout must be in [0, 1)");
       }
       if (targetModules != null) {
         for (String t : targetModules) {

@@ -104,7 +104,8 @@ final class TrainingRun {
           "adam".equalsIgnoreCase(h.optimizer()) ? AdamOptimizer.Kind.ADAM : AdamOptimizer.Kind.ADAMW,
           h.weightDecay() == null ? 0f : h.weightDecay().floatValue());
       LoraAdapter adapter = !lora ? null : LoraAdapter.attach(model, new LoraConfig(
-          h.lora().r() == null ? 8 : h.lora().r(), h.lora().alpha() == null ? 16 : h.lora().alpha(), 0,
+          h.lora().r() == null ? 8 : h.lora().r(), h.lora().alpha() == null ? 16 : h.lora().alpha(),
+          h.lora().dropout() == null ? 0 : h.lora().dropout(),
           h.lora().targetModules() == null ? List.of() : h.lora().targetModules()), job.seed());
       try (Trainer trainer = new Trainer(model, adapter, reference, settings, schedule,
           h.maxGradNorm() == null ? 1.0 : h.maxGradNorm(), h.beta() == null ? 0.1 : h.beta())) {
@@ -120,6 +121,7 @@ final class TrainingRun {
             + epochs + " epochs, " + (lora ? "LoRA" : "full") + ")", null);
         long began = System.nanoTime();
         int stepsThisRun = 0;
+        long recomputed = 0;
         while (step < total) {
           String stop = listener.stop();
           if (stop != null) {
@@ -144,6 +146,11 @@ final class TrainingRun {
           }
           step++;
           stepsThisRun++;
+          if (trainer.recomputedSteps() > recomputed) {
+            recomputed = trainer.recomputedSteps();
+            listener.event("message", "Step " + step + ": non-finite gradient with a finite loss, recomputed ("
+                + recomputed + " so far)", null);
+          }
           tokens += stats.tokens();
           double secs = (System.nanoTime() - t0) / 1e9;
           double avg = (System.nanoTime() - began) / 1e9 / stepsThisRun;
