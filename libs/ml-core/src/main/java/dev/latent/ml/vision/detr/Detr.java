@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.jspecify.annotations.Nullable;
 
 /**
  * DETR (Carion et al. 2020) in DJL's functional ops: a small CNN backbone (stride 8), a 1×1
@@ -145,11 +146,41 @@ public final class Detr implements AutoCloseable {
       norm(p + "norm3");
     }
     norm("decoder.norm");
-    normal("query_embed", new Shape(config.queries(), d), 1.0, rnd);
+    normal("query_embed", new Shape(config.queries(), d), 0.1, rnd);
+    put("query_ref", manager.create(referenceGrid(config.queries()), new Shape(config.queries(), 2)));
+    // log of each query's attention radius (normalised units), first a third of a grid cell's width
+    float[] scale = new float[config.queries()];
+    java.util.Arrays.fill(scale, (float) Math.log(0.5 / Math.ceil(Math.sqrt(config.queries()))));
+    put("query_scale", manager.create(scale, new Shape(config.queries())));
     linear("class_embed", config.numClasses() + 1, d, rnd);
+    // "no object" starts at its prior (most queries are empty) so early steps do not fight it
+    float[] classBias = new float[config.numClasses() + 1];
+    classBias[config.numClasses()] = (float) Math.log(3.0 * config.numClasses());
+    params.get("class_embed.bias").set(classBias);
     linear("bbox_embed.0", d, d, rnd);
     linear("bbox_embed.1", d, d, rnd);
     linear("bbox_embed.2", 4, d, rnd);
+    // the box offset starts at zero: query j first predicts its reference point with w = h = 0.5
+    params.get("bbox_embed.2.weight").set(new float[4 * d]);
+  }
+
+  /**
+   * Initial reference points, pre-sigmoid: the centres of a near-square grid over the image, so
+   * that the queries start spread out and the matching is stable from the first step.
+   */
+  static float[] referenceGrid(int queries) {
+    int cols = (int) Math.ceil(Math.sqrt(queries));
+    int rows = (queries + cols - 1) / cols;
+    float[] out = new float[queries * 2];
+    for (int j = 0; j < queries; j++) {
+      out[2 * j] = (float) logit((j % cols + 0.5) / cols);
+      out[2 * j + 1] = (float) logit((j / cols + 0.5) / rows);
+    }
+    return out;
+  }
+
+  private static double logit(double p) {
+    return Math.log(p / (1 - p));
   }
 
   private void put(String name, NDArray a) {
@@ -215,6 +246,50 @@ public final class Detr implements AutoCloseable {
     return m.create(out, new Shape(1, (long) f * f, d));
   }
 
+  /**
+   * The same sine encoding for reference points {@code [Q, 2]} (normalised x, y in [0, 1]) → {@code [Q, d]}:
+   * a point at the centre of feature cell (x, y) gets exactly that cell's encoding, so queries and keys
+   * share one position space.
+   */
+  private NDArray pointPositions(NDArray points) {
+    int f = config.featureSize();
+    int half = config.dModel() / 2;
+    float[] inv = new float[half];
+    float[] phase = new float[half];
+    for (int i = 0; i < half; i++) {
+      inv[i] = (float) (1 / Math.pow(10000, 2.0 * (i / 2) / half));
+      phase[i] = i % 2 == 0 ? 0f : (float) (Math.PI / 2); // cos(a) = sin(a + π/2)
+    }
+    NDManager m = points.getManager();
+    NDArray freq = m.create(inv);
+    NDArray shift = m.create(phase);
+    // cell index k's centre is (k + 0.5) / f; the encoding's angle is (k + 1) / f · 2π
+    NDArray angle = points.mul((float) f).add(0.5f).div((float) f).mul((float) (2 * Math.PI)); // [Q, 2]
+    NDArray y = angle.get(":, 1:2").mul(freq).add(shift).sin(); // [Q, d/2]
+    NDArray x = angle.get(":, 0:1").mul(freq).add(shift).sin();
+    return y.concat(x, 1);
+  }
+
+  /**
+   * SMCA's spatial prior (Gao et al. 2021) on the cross-attention logits: {@code -|p_n - r_q|² / (2σ_q²)}
+   * for feature cell centres {@code p_n}, reference points {@code r_q} and learned radii σ_q, so each
+   * query first reads the features around its reference point → {@code [1, 1, Q, N]}.
+   */
+  private NDArray gaussianPrior(NDArray refs, NDArray logScale) {
+    int f = config.featureSize();
+    float[] cells = new float[f * f * 2];
+    for (int y = 0; y < f; y++) {
+      for (int x = 0; x < f; x++) {
+        cells[(y * f + x) * 2] = (x + 0.5f) / f;
+        cells[(y * f + x) * 2 + 1] = (y + 0.5f) / f;
+      }
+    }
+    NDArray centres = refs.getManager().create(cells, new Shape(1, (long) f * f, 2)); // [1, N, 2]
+    NDArray d2 = refs.expandDims(1).sub(centres).square().sum(new int[] {-1}); // [Q, N]
+    NDArray inv2s2 = logScale.mul(-2f).exp().mul(0.5f).expandDims(1); // [Q, 1]
+    return d2.mul(inv2s2).neg().expandDims(0).expandDims(0);
+  }
+
   // ---- forward
 
   private NDArray p(String name) {
@@ -236,6 +311,11 @@ public final class Detr implements AutoCloseable {
 
   /** Multi-head attention; q {@code [B, Lq, d]}, k and v {@code [B, Lk, d]}. */
   private NDArray attend(NDArray q, NDArray k, NDArray v, String name) {
+    return attend(q, k, v, null, name);
+  }
+
+  /** The same with an additive bias on the attention logits, broadcast to {@code [B, h, Lq, Lk]}. */
+  private NDArray attend(NDArray q, NDArray k, NDArray v, @Nullable NDArray bias, String name) {
     int h = config.heads();
     int d = config.dModel();
     int dh = d / h;
@@ -243,7 +323,8 @@ public final class Detr implements AutoCloseable {
     NDArray qh = split(lin(q, name + ".q_proj"), b, h, dh).mul((float) (1 / Math.sqrt(dh)));
     NDArray kh = split(lin(k, name + ".k_proj"), b, h, dh);
     NDArray vh = split(lin(v, name + ".v_proj"), b, h, dh);
-    NDArray attn = qh.matMul(kh.transpose(0, 1, 3, 2)).softmax(-1);
+    NDArray scores = qh.matMul(kh.transpose(0, 1, 3, 2));
+    NDArray attn = (bias == null ? scores : scores.add(bias)).softmax(-1);
     NDArray out = attn.matMul(vh).transpose(0, 2, 1, 3).reshape(b, -1, d);
     return lin(out, name + ".out_proj");
   }
@@ -276,25 +357,35 @@ public final class Detr implements AutoCloseable {
       src = ln(src.add(feedForward(src, p)), p + "norm2");
     }
     NDArray memoryKeys = src.add(position);
-    NDArray queryPos = p("query_embed").expandDims(0);
+    // DAB/Conditional-DETR-style queries: a learned reference point per query whose sine encoding
+    // (in the keys' position space) is added to the learned embedding, and around which the box is predicted
+    // (the weights' results are made in the step's manager, not the model's: zeros + weight)
+    NDManager fm = src.getManager();
+    int nq = config.queries();
+    NDArray refLogit = fm.zeros(new Shape(nq, 2)).add(p("query_ref")); // [Q, 2] pre-sigmoid (x, y)
+    NDArray queryPos = fm.zeros(new Shape(nq, d)).add(p("query_embed"))
+        .add(pointPositions(Activation.sigmoid(refLogit))).expandDims(0); // [1, Q, d]
+    NDArray refOffset = refLogit.concat(fm.zeros(new Shape(nq, 2)), 1).expandDims(0); // [1, Q, 4]
+    NDArray spatialPrior = gaussianPrior(Activation.sigmoid(refLogit), fm.zeros(new Shape(nq)).add(p("query_scale")));
     NDArray tgt = src.getManager().zeros(new Shape(b, config.queries(), d));
     List<Head> heads = new ArrayList<>();
     for (int l = 0; l < config.decoderLayers(); l++) {
       String p = "decoder.layers." + l + ".";
       NDArray qk = tgt.add(queryPos);
       tgt = ln(tgt.add(attend(qk, qk, tgt, p + "self_attn")), p + "norm1");
-      tgt = ln(tgt.add(attend(tgt.add(queryPos), memoryKeys, src, p + "cross_attn")), p + "norm2");
+      tgt = ln(tgt.add(attend(tgt.add(queryPos), memoryKeys, src, spatialPrior, p + "cross_attn")), p + "norm2");
       tgt = ln(tgt.add(feedForward(tgt, p)), p + "norm3");
-      heads.add(head(ln(tgt, "decoder.norm")));
+      heads.add(head(ln(tgt, "decoder.norm"), refOffset));
     }
     return new Output(heads.getLast(), heads.subList(0, heads.size() - 1));
   }
 
-  private Head head(NDArray h) {
+  /** Class logits and boxes: {@code sigmoid(offset + [ref, 0, 0])}, the centre relative to the reference point. */
+  private Head head(NDArray h, NDArray refOffset) {
     NDArray logits = lin(h, "class_embed");
     NDArray box = Activation.relu(lin(h, "bbox_embed.0"));
     box = Activation.relu(lin(box, "bbox_embed.1"));
-    return new Head(logits, Activation.sigmoid(lin(box, "bbox_embed.2")));
+    return new Head(logits, Activation.sigmoid(lin(box, "bbox_embed.2").add(refOffset)));
   }
 
   // ---- images and inference

@@ -35,10 +35,11 @@ public record DetrConfig(int imageSize, List<String> labels, List<Integer> chann
 
   /**
    * The small model the platform trains on {@link ShapesDataset} (sized for a shared 2-core CPU):
-   * 64×64 input, 8×8 features, width 64, 2 encoder and 2 decoder layers, 8 queries.
+   * 64×64 input, 8×8 features, width 64, 2 encoder and 2 decoder layers, 9 queries (a 3×3 grid of
+   * initial reference points).
    */
   public static DetrConfig small(List<String> labels) {
-    return new DetrConfig(64, labels, List.of(16, 32, 64, 64), 64, 4, 2, 2, 128, 8);
+    return new DetrConfig(64, labels, List.of(16, 32, 64, 64), 64, 4, 2, 2, 128, 9);
   }
 
   public int numClasses() {

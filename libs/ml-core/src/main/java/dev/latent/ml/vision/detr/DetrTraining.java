@@ -52,7 +52,7 @@ public record DetrTraining(long seed, int trainSize, int heldOutSize, int maxObj
   public static final DetrLoss LOSS = new DetrLoss(new SetMatcher(2, 5, 2), 2, 5, 2, 0.1, true);
 
   public static DetrTraining defaults(long seed) {
-    return new DetrTraining(seed, 8000, 300, 3, 2, 16, 1e-3, 1e-4, 100, 0.1, 250);
+    return new DetrTraining(seed, 8000, 300, 3, 4, 16, 5e-4, 1e-4, 100, 0.1, 500);
   }
 
   public int stepsPerEpoch() {

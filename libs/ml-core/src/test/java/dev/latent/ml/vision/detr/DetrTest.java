@@ -3,6 +3,8 @@ package dev.latent.ml.vision.detr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.train.AdamOptimizer;
@@ -10,6 +12,7 @@ import dev.latent.ml.train.LrSchedule;
 import dev.latent.ml.vision.RgbImage;
 import java.nio.file.Path;
 import java.util.List;
+import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,6 +94,39 @@ class DetrTest {
       float[] g = DetrLoss.giou(m.create(fa, new Shape(2, 4)), m.create(fb, new Shape(2, 4))).toFloatArray();
       for (int i = 0; i < 2; i++) {
         assertThat((double) g[i]).isCloseTo(Boxes.giou(a[i], b[i]), org.assertj.core.api.Assertions.within(1e-4));
+      }
+    }
+  }
+
+  @Test
+  void lossAndGradientsStayFiniteForDegenerateBoxesAndExtremeLogits() {
+    try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      // image 0: a zero-size box on the target's centre, the target exactly, a zero-size box in the corner
+      // (disjoint, empty hull with the stand-in), a full-image box; image 1: a zero-size target (a clipped
+      // sliver) matched by a zero-size prediction at the same place
+      float[] boxes = {0.3f, 0.3f, 0f, 0f, 0.7f, 0.6f, 0.2f, 0.3f, 0f, 0f, 0f, 0f, 0.5f, 0.5f, 1f, 1f,
+          0.4f, 0.4f, 0f, 0f, 0f, 0f, 0f, 0f, 1f, 1f, 0f, 0f, 0.5f, 0.5f, 1f, 1f};
+      float[] logits = new float[2 * 4 * 5];
+      for (int i = 0; i < logits.length; i++) {
+        logits[i] = i % 3 == 0 ? 1e4f : -1e4f; // softmax saturates: log p = -2e4 for the wrong class
+      }
+      NDArray b = m.create(boxes, new Shape(2, 4, 4));
+      NDArray l = m.create(logits, new Shape(2, 4, 5));
+      b.setRequiresGradient(true);
+      l.setRequiresGradient(true);
+      List<DetrLoss.Target> targets = List.of(
+          new DetrLoss.Target(new int[] {0, 1}, new double[][] {{0.3, 0.3, 0.2, 0.2}, {0.7, 0.6, 0.2, 0.3}}),
+          new DetrLoss.Target(new int[] {3}, new double[][] {{0.4, 0.4, 0, 0}}));
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        DetrLoss.Value v = DetrTraining.LOSS.compute(new Detr.Output(new Detr.Head(l, b), List.of()), targets);
+        assertThat(Double.isFinite(v.loss().getFloat())).as("loss %s", v.loss().getFloat()).isTrue();
+        gc.backward(v.loss());
+      }
+      for (float g : b.getGradient().toFloatArray()) {
+        assertThat(Float.isFinite(g)).as("box gradient %s", g).isTrue();
+      }
+      for (float g : l.getGradient().toFloatArray()) {
+        assertThat(Float.isFinite(g)).as("logit gradient %s", g).isTrue();
       }
     }
   }
