@@ -69,7 +69,10 @@ public final class GroupedQueryAttention implements Attention {
     if (cache != null && s.sequences() != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
           v.reshape(s.rows(), kvHeads, headDim));
-      return Projection.apply(perSequence(q, cache, s), out, null, s);
+      NDArray ctx = PoolAttention.applies(s, cache, layer)
+          ? PoolAttention.attend(q.mul(scaleScalar), cache, layer, s, heads, kvHeads, headDim)
+          : perSequence(q, cache, s);
+      return Projection.apply(ctx, out, null, s);
     }
     if (cache != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),

@@ -7,8 +7,10 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
+import java.lang.foreign.MemorySegment;
 import java.util.BitSet;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A paged KV cache: per layer one pool of {@code numBlocks * blockSize} token slots; a sequence
@@ -31,6 +33,9 @@ public final class PagedKvCache implements AutoCloseable {
   private final NDArray[] values;
   private final NDArray[] latent;
   private final BitSet free = new BitSet(); // set bit = free block
+  // the f32 CPU pools' memory, for kernels that read them in place (null otherwise)
+  private final MemorySegment @Nullable [] keyMemory;
+  private final MemorySegment @Nullable [] valueMemory;
 
   public PagedKvCache(TransformerConfig config, int numBlocks, int blockSize, DataType dtype, Device device) {
     if (numBlocks <= 0 || blockSize <= 0) {
@@ -62,6 +67,18 @@ public final class PagedKvCache implements AutoCloseable {
       }
     }
     free.set(0, numBlocks);
+    boolean inMemory = keys.length > 0 && dtype == DataType.FLOAT32
+        && Device.Type.CPU.equals(device.getDeviceType());
+    keyMemory = inMemory ? memory(keys) : null;
+    valueMemory = inMemory ? memory(values) : null;
+  }
+
+  private static MemorySegment[] memory(NDArray[] pools) {
+    MemorySegment[] out = new MemorySegment[pools.length];
+    for (int l = 0; l < pools.length; l++) {
+      out[l] = MemorySegment.ofBuffer(pools[l].toByteBuffer(true)); // a view of the tensor, no copy
+    }
+    return out;
   }
 
   /** KV bytes one token takes over all layers: 2·kvHeads·headDim·layers·bytes, or (r + dr)·layers·bytes for MLA. */
@@ -200,6 +217,20 @@ public final class PagedKvCache implements AutoCloseable {
 
   public NDArray values(int layer) {
     return values[layer];
+  }
+
+  /**
+   * The K pool of {@code layer} as native memory ({@code [slots, kvHeads, headDim]} float32, row-major),
+   * or null unless the pools are float32 on the CPU. Valid until {@link #close}; writes go through
+   * {@link #write}.
+   */
+  public @Nullable MemorySegment keyMemory(int layer) {
+    return keyMemory == null ? null : keyMemory[layer];
+  }
+
+  /** As {@link #keyMemory} for V. */
+  public @Nullable MemorySegment valueMemory(int layer) {
+    return valueMemory == null ? null : valueMemory[layer];
   }
 
   /** The MLA latent pool of a layer {@code [slots, r + dr]}. */
