@@ -85,8 +85,12 @@ public final class Bf16Weights {
         && shape.size() / shape.get(shape.dimension() - 1) <= MAX_KERNEL_ROWS;
   }
 
-  /** The engine's configured intra-op thread count (what the PyTorch engine is told), default 1. */
+  /**
+   * The engine's intra-op thread count: {@code ai.djl.pytorch.num_threads} when set (the bench),
+   * else what PyTorch uses on this thread (the serving runtime sets it on its engine thread).
+   */
   public static int threads() {
-    return Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads", 1));
+    Integer configured = Integer.getInteger("ai.djl.pytorch.num_threads");
+    return Math.max(1, configured != null ? configured : ai.djl.pytorch.jni.JniUtils.getNumThreads());
   }
 }
