@@ -21,6 +21,10 @@ import org.springframework.util.unit.DataSize;
  * @param load models from the store to load at start (empty: all chat models found)
  * @param seeded when the store has no chat model, create and serve a small seeded one
  * @param seededShape {@code 15m} or {@code 110m}, the seeded model's shape
+ * @param threads PyTorch intra-op threads the engine's steps use; 0 keeps PyTorch's default (one
+ *     per core). Batched decode and prefill are GEMM-bound and gain from more; batch-1 decode is
+ *     memory-bound and does not; on a CPU shared with other work, 1 avoids OpenMP threads waiting
+ *     on each other (see docs/inference.md)
  */
 @ConfigurationProperties("latent.inference.runtime")
 public record RuntimeProperties(
@@ -34,4 +38,12 @@ public record RuntimeProperties(
     @DefaultValue("f32") String dtype,
     @DefaultValue List<String> load,
     @DefaultValue("true") boolean seeded,
-    @DefaultValue("15m") String seededShape) {}
+    @DefaultValue("15m") String seededShape,
+    @DefaultValue("0") int threads) {
+
+  public RuntimeProperties {
+    if (threads < 0) {
+      throw new IllegalArgumentException("latent.inference.runtime.threads must be >= 0, got " + threads);
+    }
+  }
+}

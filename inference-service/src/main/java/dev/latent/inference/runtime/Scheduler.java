@@ -148,6 +148,10 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void loop() {
+    if (properties.threads() > 0) {
+      // PyTorch's thread count is global, and this thread applies it to itself on its first op
+      ai.djl.pytorch.jni.JniUtils.setNumThreads(properties.threads());
+    }
     while (!closed) {
       try {
         if (running.isEmpty() && admitting.isEmpty()) {
