@@ -166,6 +166,25 @@ class MeteringTest {
   }
 
   @Test
+  void aLoraAdapterIsRecordedUnderItsOwnNameAtItsBasesPrice() {
+    String key = key(Map.of());
+    String id = "adapter-" + UUID.randomUUID();
+    client.post().uri("/v1/chat/completions").header("Authorization", "Bearer " + key).header("X-Request-Id", id)
+        .header("X-Stub-Prompt", "1000000").header("X-Stub-Chunks", "100000")
+        .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"model\":\"stub-model:support-bot\",\"messages\":[]}")
+        .exchange().expectStatus().isOk();
+    JsonNode row = awaitUsage(id);
+    assertThat(row.get("model").asString()).isEqualTo("stub-model:support-bot");
+    // unpriced adapter → stub-model's prices: 1M × 0.56 + 0.1M × 2.19
+    assertThat(new BigDecimal(row.get("cost").asString())).isEqualByComparingTo("0.779");
+    // Counted just after the record is committed.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk().expectBody(String.class)
+            .value(body -> assertThat(body.lines()).anyMatch(line -> line.startsWith("latent_gateway_tokens_total{")
+                && line.contains("model=\"stub-model:support-bot\""))));
+  }
+
+  @Test
   void fiftyConcurrentRequestsAgainstABudgetForTenNeverOverspend() {
     String body = "{\"model\":\"budget-model\",\"max_tokens\":100,\"stream\":true,\"messages\":[]}";
     long worst = body.getBytes(StandardCharsets.UTF_8).length + 100; // one unit per token
@@ -350,15 +369,8 @@ class MeteringTest {
   }
 
   private JsonNode awaitUsage(String id) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      JsonNode row = usageRow(id);
-      if (row != null) {
-        return row;
-      }
-      sleep(50);
-    }
-    throw new AssertionError("no usage record for " + id);
+    return org.awaitility.Awaitility.await("usage record of " + id).atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20)).until(() -> usageRow(id), java.util.Objects::nonNull);
   }
 
   private @Nullable JsonNode usageRow(String id) {

@@ -21,7 +21,7 @@ final class Emitter {
     s.generated.add(token);
     if (s.generated.size() == 1) {
       s.firstTokenNanos = System.nanoTime();
-      scheduler.metrics().firstToken(scheduler.modelId(), s);
+      scheduler.metrics().firstToken(s.request.model().id(), s);
     }
     String finish = null;
     boolean stopToken = pick.stop();

@@ -102,11 +102,11 @@ public final class Scheduler implements AutoCloseable {
     var sequence = new Sequence(request, sink, seeds.incrementAndGet());
     // Recorded before the scheduler can see the sequence, so its final record is never
     // overwritten by this first one.
-    usage.put(request.requestId(), modelId, false, null, sequence.usage());
+    usage.put(request.requestId(), request.model().id(), false, null, sequence.usage());
     if (!waiting.offer(sequence)) {
       sequence.releaseAdapter();
       usage.remove(request.requestId());
-      metrics.rejected(modelId);
+      metrics.rejected(request.model().id());
       throw ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,
           "too many requests are waiting for " + modelId, properties.retryAfter());
     }
@@ -250,7 +250,7 @@ public final class Scheduler implements AutoCloseable {
     admitting.removeIf(s -> {
       if (s.cancelled()) {
         s.releaseAdapter();
-        usage.put(s.request.requestId(), modelId, true, "cancelled", s.usage());
+        usage.put(s.request.requestId(), s.request.model().id(), true, "cancelled", s.usage());
       }
       return s.cancelled();
     });
@@ -285,8 +285,8 @@ public final class Scheduler implements AutoCloseable {
       s.heldBlocks = s.kv.blocks().size();
       s.promisedBlocks = need - s.heldBlocks;
       prefixCache.register(s.entry, prompt, s.cachedTokens);
-      metrics.admitted(modelId, prompt.length, s.cachedTokens);
-      usage.put(s.request.requestId(), modelId, false, null, s.usage());
+      metrics.admitted(s.request.model().id(), prompt.length, s.cachedTokens);
+      usage.put(s.request.requestId(), s.request.model().id(), false, null, s.usage());
       running.add(s);
     }
   }
@@ -304,12 +304,12 @@ public final class Scheduler implements AutoCloseable {
     s.releaseAdapter();
     running.remove(s);
     publish();
-    usage.put(s.request.requestId(), modelId, true, finishReason, s.usage());
-    metrics.finished(modelId, s, finishReason);
+    usage.put(s.request.requestId(), s.request.model().id(), true, finishReason, s.usage());
+    metrics.finished(s.request.model().id(), s, finishReason);
   }
 
   void progress(Sequence s) {
-    usage.put(s.request.requestId(), modelId, false, null, s.usage());
+    usage.put(s.request.requestId(), s.request.model().id(), false, null, s.usage());
   }
 
   Transformer model() {

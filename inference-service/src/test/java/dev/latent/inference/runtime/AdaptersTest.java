@@ -46,6 +46,9 @@ class AdaptersTest {
   WebTestClient client;
 
   @Autowired
+  io.micrometer.core.instrument.MeterRegistry meters;
+
+  @Autowired
   InferenceProperties inference;
 
   @Autowired
@@ -180,6 +183,21 @@ class AdaptersTest {
   @SuppressWarnings("unchecked")
   private static String firstText(Map<String, Object> body) {
     return (String) ((List<Map<String, Object>>) body.get("choices")).getFirst().get("text");
+  }
+
+  @Test
+  void anAdaptersUsageRecordAndRequestMetricsNameTheRequestedModel() {
+    writeAdapter("ad-usage", new LoraConfig(2, 4, 0, List.of("q_proj", "v_proj")), 8, BASE);
+    client.post().uri("/admin/models/" + BASE + ":ad-usage/load").exchange().expectStatus().isOk();
+    client.post().uri("/v1/completions").header("X-Request-Id", "adapter-usage-1")
+        .bodyValue(Map.of("model", BASE + ":ad-usage", "prompt", "Hello", "max_tokens", 3, "temperature", 0))
+        .exchange().expectStatus().isOk();
+    // What the gateway bills from: the adapter's own name (it may be priced apart from its base).
+    client.get().uri("/internal/usage/adapter-usage-1").exchange().expectStatus().isOk().expectBody()
+        .jsonPath("$.model").isEqualTo(BASE + ":ad-usage");
+    // Counted as the sequence retires, just after the answer went out.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> meters
+        .find("latent.inference.requests.finished").tag("model", BASE + ":ad-usage").counter() != null);
   }
 
   @Test
