@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# ./platform bench vision [--task faces|ocr|upscale|detect] [--concurrency 1,8] [--seconds 10]
+# ./platform bench vision [--task faces|pose|ocr|upscale|detect] [--concurrency 1,8] [--seconds 10]
 # ./platform bench vision --task upscale-quality [--scales 2,3,4]: PSNR/SSIM per method and scale on
 #   held-out photos (no service; scripts/train-espcn.sh --bench)
 # Starts its own vision-service on a free port (LATENT_HOME under a temp dir, models from the
 # store), drives it with closed-loop clients (dev.latent.vision.bench.VisionBench) and prints one
-# JSON line per task and concurrency. For faces, direct_images_per_s is the same models in-process.
+# JSON line per task and concurrency. For faces and pose, direct_images_per_s is the same models in-process.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
@@ -24,9 +24,14 @@ while [ $# -gt 0 ]; do
 done
 export LATENT_HOME=${LATENT_HOME:-$ROOT/data}
 if [ "$task" = detect ]; then
+  if [ ! -f "$LATENT_HOME/models/detr-shapes/model.safetensors" ] && [ -f "$ROOT/models/trained/detr-shapes/model.safetensors" ]; then
+    echo "bench-vision: installing the committed models/trained/detr-shapes into $LATENT_HOME/models" >&2
+    mkdir -p "$LATENT_HOME/models" && cp -r "$ROOT/models/trained/detr-shapes" "$LATENT_HOME/models/"
+  fi
   [ -f "$LATENT_HOME/models/detr-shapes/model.safetensors" ] || { echo "bench-vision: no detr-shapes in $LATENT_HOME/models; run ./platform train detr" >&2; exit 1; }
 else
-  bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 ppocr-v4 >&2
+  bash "$ROOT/scripts/models.sh" pull blazeface-back-256 face-recognition-128 face-samples esrgan-slim-x2 ppocr-v4 \
+    mediapipe-pose-full >&2
 fi
 jar="$ROOT/vision-service/target/vision-service.jar"
 if [ ! -f "$jar" ]; then

@@ -6,6 +6,7 @@ import dev.latent.ml.vision.FaceDetection;
 import dev.latent.ml.vision.FaceDetector;
 import dev.latent.ml.vision.FaceRecognitionNet;
 import dev.latent.ml.vision.RgbImage;
+import dev.latent.ml.vision.pose.MediaPipePose;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +27,8 @@ import javax.imageio.ImageIO;
  * Closed-loop load against a running vision service: {@code concurrency} clients each send the next
  * request when the last one answered, for {@code seconds}; one JSON line per concurrency with
  * images/s and latency percentiles. For faces it also runs the same models in-process (detect,
- * align, describe; no HTTP, no batching) and reports that as {@code direct_images_per_s}.
+ * align, describe; no HTTP, no batching) and reports that as {@code direct_images_per_s}; for pose
+ * the same with the landmark network.
  * Usage: VisionBench TASK BASE_URL MODEL_STORE SECONDS CONCURRENCY...
  */
 public final class VisionBench {
@@ -41,7 +43,13 @@ public final class VisionBench {
     RgbImage photo = task.equals("detect") ? RgbImage.blank(1, 1)
         : RgbImage.of(ImageIO.read(store.resolve("face-samples/sample1.jpg").toFile()));
     HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(4)).build();
-    Double direct = task.equals("faces") ? directFaces(store, photo.crop(230, 250, 600, 600), seconds) : null;
+    // sample1.jpg: one woman head to feet (the crop PoseApiTest uses)
+    RgbImage person = task.equals("pose") ? photo.crop(620, 280, 540, 1000) : photo;
+    Double direct = switch (task) {
+      case "faces" -> directFaces(store, photo.crop(230, 250, 600, 600), seconds);
+      case "pose" -> directPose(store, person, seconds);
+      default -> null;
+    };
     String path;
     String body;
     switch (task) {
@@ -61,6 +69,10 @@ public final class VisionBench {
         path = "/v1/vision/detect";
         body = "{\"image\":\"" + b64(new dev.latent.ml.vision.detr.ShapesDataset(1, 64, 3)
             .sample(dev.latent.ml.vision.detr.ShapesDataset.Split.HELD_OUT, 0).image(), "png") + "\"}";
+      }
+      case "pose" -> {
+        path = "/v1/vision/pose";
+        body = "{\"image\":\"" + b64(person, "jpg") + "\"}";
       }
       case "ocr" -> {
         path = "/v1/vision/ocr";
@@ -130,6 +142,23 @@ public final class VisionBench {
       int n = 0;
       while (System.nanoTime() < end) {
         once(detector, net, face);
+        n++;
+      }
+      return n / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /** The pose network in-process, one image at a time (what the service's batcher calls per image). */
+  private static double directPose(Path store, RgbImage person, int seconds) throws Exception {
+    try (MediaPipePose pose = MediaPipePose.load(store.resolve("mediapipe-pose-full"))) {
+      for (int i = 0; i < 10; i++) {
+        pose.detect(person);
+      }
+      long end = System.nanoTime() + seconds * 1_000_000_000L;
+      long start = System.nanoTime();
+      int n = 0;
+      while (System.nanoTime() < end) {
+        pose.detect(person);
         n++;
       }
       return n / ((System.nanoTime() - start) / 1e9);
