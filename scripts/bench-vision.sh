@@ -23,6 +23,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 export LATENT_HOME=${LATENT_HOME:-$ROOT/data}
+# the same PyTorch intra-op thread count in the service and in the in-process (direct) run, so that
+# direct_images_per_s compares like with like; on a loaded shared CPU PyTorch's default (one thread
+# per core) oversubscribes it: faces direct fell to 0.44 images/s at load ~20 vs 1.84 with one thread
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 if [ "$task" = detect ]; then
   if [ ! -f "$LATENT_HOME/models/detr-shapes/model.safetensors" ] && [ -f "$ROOT/models/trained/detr-shapes/model.safetensors" ]; then
     echo "bench-vision: installing the committed models/trained/detr-shapes into $LATENT_HOME/models" >&2
