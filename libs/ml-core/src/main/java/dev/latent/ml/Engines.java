@@ -10,11 +10,28 @@ public final class Engines {
   private Engines() {}
 
   /**
+   * DJL's PyTorch engine. DJL discovers engines once, with the context class loader of the first
+   * thread that touches it; under Spring Boot's launcher a pool thread can carry the system
+   * loader, which sees no engine jar, and DJL would then answer "engine not found" for the life
+   * of the process. So the lookup runs with ml-core's own loader.
+   */
+  public static Engine pytorch() {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
+    thread.setContextClassLoader(Engines.class.getClassLoader());
+    try {
+      return Engine.getEngine("PyTorch");
+    } finally {
+      thread.setContextClassLoader(previous);
+    }
+  }
+
+  /**
    * The DJL device for a setting: {@code cpu}; {@code gpu} (fails when the engine sees none, so a
    * misconfigured GPU node is noticed at start); {@code auto} (the first GPU when there is one).
    */
   public static Device device(String setting) {
-    Engine engine = Engine.getEngine("PyTorch");
+    Engine engine = pytorch();
     return switch (setting.toLowerCase(Locale.ROOT)) {
       case "cpu" -> Device.cpu();
       case "gpu" -> {

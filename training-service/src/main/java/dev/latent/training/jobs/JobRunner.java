@@ -69,6 +69,8 @@ public class JobRunner implements DisposableBean {
     this.pool = Executors.newFixedThreadPool(props.slots(), r -> {
       Thread t = new Thread(r, "training-slot-" + n.incrementAndGet());
       t.setDaemon(true);
+      // The application's loader, whichever thread first submits (DJL looks engines up with it).
+      t.setContextClassLoader(JobRunner.class.getClassLoader());
       return t;
     });
   }

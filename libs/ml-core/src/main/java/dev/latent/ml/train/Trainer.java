@@ -1,12 +1,12 @@
 package dev.latent.ml.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.latent.ml.Engines;
 import dev.latent.ml.llm.Transformer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -206,7 +206,7 @@ public final class Trainer implements AutoCloseable {
         }
         for (int i = 0; i < microCount; i++) {
           try (NDManager micro = m.newSubManager();
-              GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+              GradientCollector gc = Engines.pytorch().newGradientCollector()) {
             Pass pass = microStep.run(micro, i, gc, 1f / microCount);
             lossSum += pass.loss();
             tokens += pass.tokens();

@@ -1,10 +1,10 @@
 package dev.latent.ml.vision.detr;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.latent.ml.Engines;
 import dev.latent.ml.train.AdamOptimizer;
 import dev.latent.ml.train.GradientClipping;
 import dev.latent.ml.train.LrSchedule;
@@ -56,7 +56,7 @@ public final class DetrTrainer implements AutoCloseable {
       DetrLoss.Value value;
       double total;
       Trainer.AUTOGRAD.lock();
-      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+      try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
         value = loss.compute(model.forward(images), targets);
         total = value.loss().getFloat();
         if (!Double.isFinite(total)) { // no backward: the gradients stay zero

@@ -1,12 +1,12 @@
 package dev.latent.ml.vision.sr;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.latent.ml.Engines;
 import dev.latent.ml.train.AdamOptimizer;
 import dev.latent.ml.train.Trainer;
 import java.io.IOException;
@@ -92,7 +92,7 @@ public final class NamedParams implements AutoCloseable {
     try (NDManager m = manager.newSubManager()) {
       double value;
       Trainer.AUTOGRAD.lock();
-      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+      try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
         NDArray l = loss.apply(m);
         gc.backward(l);
         value = l.getFloat();
