@@ -23,7 +23,10 @@ class MetricsTest {
         .bodyValue(Map.of("model", "latent-seeded-tiny", "max_tokens", 3,
             "messages", List.of(Map.of("role", "user", "content", "metrics"))))
         .exchange().expectStatus().isOk();
-    String text = client.get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
+    // The scrape grows with every model and adapter the shared test context has served (one set
+    // of histogram buckets each), past WebTestClient's 256 KiB default buffer.
+    String text = client.mutate().codecs(c -> c.defaultCodecs().maxInMemorySize(16 * 1024 * 1024)).build()
+        .get().uri("/actuator/prometheus").exchange().expectStatus().isOk()
         .expectBody(String.class).returnResult().getResponseBody();
     assertThat(text).contains(
         "latent_inference_time_to_first_token_seconds_bucket",
