@@ -82,6 +82,7 @@ public final class DefaultModelPipeline {
   private final Path out;
   private final Map<String, String> recipe;
   private final List<String> log = new ArrayList<>();
+  private long pollMillis = 5000;
 
   DefaultModelPipeline(String url, Path store, Path work, Path out, Map<String, String> recipe) {
     this.url = url.replaceAll("/$", "");
@@ -89,6 +90,12 @@ public final class DefaultModelPipeline {
     this.work = work;
     this.out = out;
     this.recipe = recipe;
+  }
+
+  /** How often a running job is polled (tests poll fast). */
+  DefaultModelPipeline pollEvery(long millis) {
+    this.pollMillis = millis;
+    return this;
   }
 
   public static void main(String[] args) throws Exception {
@@ -306,7 +313,7 @@ public final class DefaultModelPipeline {
     return sb.toString();
   }
 
-  private static JsonObject hp(int epochs, int batch, double lr, Double beta) {
+  static JsonObject hp(int epochs, int batch, double lr, Double beta) {
     JsonObject h = new JsonObject();
     h.addProperty("n_epochs", epochs);
     h.addProperty("batch_size", batch);
@@ -322,7 +329,7 @@ public final class DefaultModelPipeline {
     return h;
   }
 
-  private String upload(Path file) throws IOException, InterruptedException {
+  String upload(Path file) throws IOException, InterruptedException {
     String boundary = "latent" + System.nanoTime();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
@@ -338,7 +345,7 @@ public final class DefaultModelPipeline {
   }
 
   /** Creates a job, follows it until it finishes, returns {@code fine_tuned_model}. */
-  private String job(String model, String trainingFile, String validationFile, String type, JsonObject hp,
+  String job(String model, String trainingFile, String validationFile, String type, JsonObject hp,
       long seed, String suffix) throws IOException, InterruptedException {
     JsonObject method = new JsonObject();
     method.addProperty("type", type);
@@ -361,7 +368,7 @@ public final class DefaultModelPipeline {
     say(type + " job " + id + " on " + model + " " + hp);
     String last = "";
     while (true) {
-      Thread.sleep(5000);
+      Thread.sleep(pollMillis);
       job = send(HttpRequest.newBuilder(URI.create(url + "/v1/fine_tuning/jobs/" + id)).GET().build());
       String status = job.get("status").getAsString();
       JsonObject events = send(HttpRequest.newBuilder(URI.create(url + "/v1/fine_tuning/jobs/" + id + "/events?limit=1"))
