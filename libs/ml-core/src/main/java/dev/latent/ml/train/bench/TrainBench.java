@@ -1,5 +1,7 @@
 package dev.latent.ml.train.bench;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.TransformerConfig;
@@ -23,7 +25,11 @@ import java.util.Random;
  * {@code --shape 15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]}:
  * AdamW steps on random weights and random tokens; prints one JSON line with training tokens per
  * second (median-free: total over the timed steps after one warm-up step) and the process's peak
- * resident memory ({@code VmHWM}), so run one method per JVM.
+ * resident memory ({@code VmHWM}), so run one method per JVM. {@code baseline_rss_bytes} is the
+ * process before the model (JVM + libtorch, the same for every method) and
+ * {@code training_peak_bytes} the peak above it: model, gradients, optimizer state, activations.
+ * The peak is reset after the setup (see {@link #resetPeak}); {@code setup_peak_bytes} is the one
+ * before.
  */
 public final class TrainBench {
 
@@ -55,6 +61,10 @@ public final class TrainBench {
     }
     List<LmBatch> data = List.of(LmBatch.of(seqs, 0));
     ModelOptions options = ModelOptions.of(a.get("--device"), "f32");
+    try (NDManager warm = NDManager.newBaseManager()) {
+      warm.ones(new Shape(1)).getFloat(); // loads the engine, so the baseline includes libtorch
+    }
+    long baseline = rss("VmRSS");
     try (Transformer model = Transformer.random(config, 1, options)) {
       long modelRss = rss("VmRSS");
       LoraAdapter lora = switch (method) {
@@ -63,6 +73,8 @@ public final class TrainBench {
             List.of("q_proj", "k_proj", "v_proj", "o_proj")), 1);
         default -> throw new IllegalArgumentException("--method must be full or lora");
       };
+      long setupPeak = rss("VmHWM");
+      boolean reset = resetPeak();
       try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(AdamOptimizer.Kind.ADAMW, 0.01f),
           LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-4, 0, steps + 1), 1.0, 0)) {
         double loss = trainer.step(data).loss();
@@ -74,10 +86,26 @@ public final class TrainBench {
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
                 + "\"device\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,\"peak_memory_bytes\":%d,"
-                + "\"model_rss_bytes\":%d,\"parameter_bytes\":%d,\"loss\":%.4f}",
+                + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
+                + "\"training_peak_bytes\":%d,\"model_rss_bytes\":%d,\"parameter_bytes\":%d,\"loss\":%.4f}",
             a.get("--shape"), method, seq, batch, steps, options.device(), (double) batch * seq * steps / secs,
-            secs / steps, rss("VmHWM"), modelRss, model.parameterBytes(), loss));
+            secs / steps, rss("VmHWM"), reset, setupPeak, baseline, rss("VmHWM") - baseline, modelRss,
+            model.parameterBytes(), loss));
       }
+    }
+  }
+
+  /**
+   * Resets VmHWM to the current RSS (Linux ≥ 4.0: "5" to clear_refs), so the peak printed is the
+   * training's, not that of generating the random weights (Java arrays, direct-buffer copies and
+   * the heap the JVM grows for them, the same for every method).
+   */
+  private static boolean resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
     }
   }
 
