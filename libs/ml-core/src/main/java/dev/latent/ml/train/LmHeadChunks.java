@@ -1,6 +1,7 @@
 package dev.latent.ml.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
@@ -40,14 +41,18 @@ final class LmHeadChunks {
     boolean any = false;
     for (long from = 0; from < n; from += rows) {
       NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
-      NDArray m = maskF.get(part);
-      if (m.sum().getFloat() == 0) {
-        continue; // prompt or padding only: no loss, no gradient
+      // each chunk's arrays in their own scope: DJL handles keep tensors alive until their
+      // manager closes, so without it every chunk's logits would live until the micro-batch ends
+      try (NDManager chunk = hidden.getManager().newSubManager()) {
+        NDArray m = maskF.get(chunk, part);
+        if (m.sum().getFloat() == 0) {
+          continue; // prompt or padding only: no loss, no gradient
+        }
+        NDArray nll = chunkNll(model, leaf.get(chunk, part), targets.get(chunk, part), m).div(count);
+        loss += nll.getFloat();
+        gc.backward(nll.mul(scale));
+        any = true;
       }
-      NDArray nll = chunkNll(model, leaf.get(part), targets.get(part), m).div(count);
-      loss += nll.getFloat();
-      gc.backward(nll.mul(scale));
-      any = true;
     }
     if (any) {
       gc.backward(hidden.mul(leaf.getGradient()).sum()); // ∂/∂hidden of Σ hidden·g is g
@@ -63,7 +68,10 @@ final class LmHeadChunks {
     float loss = 0;
     for (long from = 0; from < n; from += rows) {
       NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
-      loss += chunkNll(model, hidden.get(part), targets.get(part), maskF.get(part)).getFloat() / count;
+      try (NDManager chunk = hidden.getManager().newSubManager()) {
+        loss += chunkNll(model, hidden.get(chunk, part), targets.get(chunk, part), maskF.get(chunk, part)).getFloat()
+            / count;
+      }
     }
     return loss;
   }
