@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ./platform bench serve [--shape tiny|15m|110m] [--concurrency 1,4,16] [--prompt 256] [--tokens 128]
-#   [--requests N] [--device cpu|gpu|auto] [--max-batch 16] [--threads N]
+#   [--requests N] [--device cpu|gpu|auto] [--max-batch 16] [--threads N] [--dtype f32|bf16]
 # Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
 # seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JAVA_HOME="$(latent_find_jdk25)"
 JAVA="$JAVA_HOME/bin/java"
 
-shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0
+shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0 dtype=f32
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2 ;;
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
     --device) device=$2 ;;
     --max-batch) max_batch=$2 ;;
     --threads) threads=$2 ;;
+    --dtype) dtype=$2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -50,6 +51,7 @@ log="$logs/bench-serve-$shape.log"
   --latent.inference.runtime.device="$device" \
   --latent.inference.runtime.max-batch="$max_batch" \
   --latent.inference.runtime.threads="$threads" \
+  --latent.inference.runtime.dtype="$dtype" \
   --latent.inference.runtime.queue=256 \
   --latent.inference.runtime.kv-cache-budget=1GB \
   --latent.inference.embeddings.enabled=false \
