@@ -23,7 +23,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,13 +55,13 @@ public final class Detr implements AutoCloseable {
   private Detr(DetrConfig config, NDManager manager) {
     this.config = config;
     this.manager = manager;
-    this.pos = sinePositions(manager, config.featureSize(), config.dModel());
+    this.pos = DetrPositions.sinePositions(manager, config.featureSize(), config.dModel());
   }
 
   /** A freshly initialised model (seeded). */
   public static Detr create(DetrConfig config, long seed, Device device) {
     Detr d = new Detr(config, NDManager.newBaseManager(device, "PyTorch"));
-    d.init(new Random(seed));
+    d.params.putAll(DetrParameters.create(config, d.manager, seed));
     return d;
   }
 
@@ -75,7 +74,7 @@ public final class Detr implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     Detr d = new Detr(config, NDManager.newBaseManager(device, "PyTorch"));
-    d.init(new Random(0));
+    d.params.putAll(DetrParameters.create(config, d.manager, 0));
     try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
       d.loadWeights(name -> f.entries().containsKey(name) ? f.load(name, d.manager, DataType.FLOAT32) : null);
     }
@@ -116,178 +115,6 @@ public final class Detr implements AutoCloseable {
 
   public long parameterCount() {
     return params.values().stream().mapToLong(a -> a.getShape().size()).sum();
-  }
-
-  // ---- initialisation
-
-  private void init(Random rnd) {
-    List<Integer> ch = config.channels();
-    int in = 3;
-    for (int i = 0; i < 4; i++) {
-      conv("backbone." + i, ch.get(i), in, 3, rnd);
-      in = ch.get(i);
-    }
-    int d = config.dModel();
-    conv("input_proj", d, in, 1, rnd);
-    for (int l = 0; l < config.encoderLayers(); l++) {
-      String p = "encoder.layers." + l + ".";
-      attention(p + "self_attn", rnd);
-      ffn(p, rnd);
-      norm(p + "norm1");
-      norm(p + "norm2");
-    }
-    for (int l = 0; l < config.decoderLayers(); l++) {
-      String p = "decoder.layers." + l + ".";
-      attention(p + "self_attn", rnd);
-      attention(p + "cross_attn", rnd);
-      ffn(p, rnd);
-      norm(p + "norm1");
-      norm(p + "norm2");
-      norm(p + "norm3");
-    }
-    norm("decoder.norm");
-    normal("query_embed", new Shape(config.queries(), d), 0.1, rnd);
-    put("query_ref", manager.create(referenceGrid(config.queries()), new Shape(config.queries(), 2)));
-    // log of each query's attention radius (normalised units), first a third of a grid cell's width
-    float[] scale = new float[config.queries()];
-    java.util.Arrays.fill(scale, (float) Math.log(0.5 / Math.ceil(Math.sqrt(config.queries()))));
-    put("query_scale", manager.create(scale, new Shape(config.queries())));
-    linear("class_embed", config.numClasses() + 1, d, rnd);
-    // "no object" starts at its prior (most queries are empty) so early steps do not fight it
-    float[] classBias = new float[config.numClasses() + 1];
-    classBias[config.numClasses()] = (float) Math.log(3.0 * config.numClasses());
-    params.get("class_embed.bias").set(classBias);
-    linear("bbox_embed.0", d, d, rnd);
-    linear("bbox_embed.1", d, d, rnd);
-    linear("bbox_embed.2", 4, d, rnd);
-    // the box offset starts at zero: query j first predicts its reference point with w = h = 0.5
-    params.get("bbox_embed.2.weight").set(new float[4 * d]);
-  }
-
-  /**
-   * Initial reference points, pre-sigmoid: the centres of a near-square grid over the image, so
-   * that the queries start spread out and the matching is stable from the first step.
-   */
-  static float[] referenceGrid(int queries) {
-    int cols = (int) Math.ceil(Math.sqrt(queries));
-    int rows = (queries + cols - 1) / cols;
-    float[] out = new float[queries * 2];
-    for (int j = 0; j < queries; j++) {
-      out[2 * j] = (float) logit((j % cols + 0.5) / cols);
-      out[2 * j + 1] = (float) logit((j / cols + 0.5) / rows);
-    }
-    return out;
-  }
-
-  private static double logit(double p) {
-    return Math.log(p / (1 - p));
-  }
-
-  private void put(String name, NDArray a) {
-    a.setName(name);
-    params.put(name, a);
-  }
-
-  private void normal(String name, Shape shape, double std, Random rnd) {
-    float[] v = new float[Math.toIntExact(shape.size())];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (rnd.nextGaussian() * std);
-    }
-    put(name, manager.create(v, shape));
-  }
-
-  private void conv(String name, int out, int in, int k, Random rnd) {
-    normal(name + ".weight", new Shape(out, in, k, k), Math.sqrt(2.0 / (in * k * k)), rnd);
-    put(name + ".bias", manager.zeros(new Shape(out)));
-  }
-
-  /** Xavier-normal weight {@code [out, in]}, zero bias. */
-  private void linear(String name, int out, int in, Random rnd) {
-    normal(name + ".weight", new Shape(out, in), Math.sqrt(2.0 / (in + out)), rnd);
-    put(name + ".bias", manager.zeros(new Shape(out)));
-  }
-
-  private void norm(String name) {
-    put(name + ".weight", manager.ones(new Shape(config.dModel())));
-    put(name + ".bias", manager.zeros(new Shape(config.dModel())));
-  }
-
-  private void attention(String name, Random rnd) {
-    int d = config.dModel();
-    for (String w : List.of("q_proj", "k_proj", "v_proj", "out_proj")) {
-      linear(name + "." + w, d, d, rnd);
-    }
-  }
-
-  private void ffn(String prefix, Random rnd) {
-    linear(prefix + "linear1", config.ffn(), config.dModel(), rnd);
-    linear(prefix + "linear2", config.dModel(), config.ffn(), rnd);
-  }
-
-  /**
-   * DETR's 2-D sine encoding for an {@code f×f} map: half the channels encode y, half x, each as
-   * interleaved sin/cos at frequencies {@code 10000^(2i/(d/2))}, positions normalised to (0, 2π].
-   */
-  static NDArray sinePositions(NDManager m, int f, int d) {
-    int half = d / 2;
-    float[] out = new float[f * f * d];
-    for (int y = 0; y < f; y++) {
-      for (int x = 0; x < f; x++) {
-        double[] pos = {(y + 1) / (double) f * 2 * Math.PI, (x + 1) / (double) f * 2 * Math.PI};
-        for (int axis = 0; axis < 2; axis++) {
-          for (int i = 0; i < half; i++) {
-            double t = Math.pow(10000, 2.0 * (i / 2) / half);
-            double v = i % 2 == 0 ? Math.sin(pos[axis] / t) : Math.cos(pos[axis] / t);
-            out[(y * f + x) * d + axis * half + i] = (float) v;
-          }
-        }
-      }
-    }
-    return m.create(out, new Shape(1, (long) f * f, d));
-  }
-
-  /**
-   * The same sine encoding for reference points {@code [Q, 2]} (normalised x, y in [0, 1]) → {@code [Q, d]}:
-   * a point at the centre of feature cell (x, y) gets exactly that cell's encoding, so queries and keys
-   * share one position space.
-   */
-  private NDArray pointPositions(NDArray points) {
-    int f = config.featureSize();
-    int half = config.dModel() / 2;
-    float[] inv = new float[half];
-    float[] phase = new float[half];
-    for (int i = 0; i < half; i++) {
-      inv[i] = (float) (1 / Math.pow(10000, 2.0 * (i / 2) / half));
-      phase[i] = i % 2 == 0 ? 0f : (float) (Math.PI / 2); // cos(a) = sin(a + π/2)
-    }
-    NDManager m = points.getManager();
-    NDArray freq = m.create(inv);
-    NDArray shift = m.create(phase);
-    // cell index k's centre is (k + 0.5) / f; the encoding's angle is (k + 1) / f · 2π
-    NDArray angle = points.mul((float) f).add(0.5f).div((float) f).mul((float) (2 * Math.PI)); // [Q, 2]
-    NDArray y = angle.get(":, 1:2").mul(freq).add(shift).sin(); // [Q, d/2]
-    NDArray x = angle.get(":, 0:1").mul(freq).add(shift).sin();
-    return y.concat(x, 1);
-  }
-
-  /**
-   * SMCA's spatial prior (Gao et al. 2021) on the cross-attention logits: {@code -|p_n - r_q|² / (2σ_q²)}
-   * for feature cell centres {@code p_n}, reference points {@code r_q} and learned radii σ_q, so each
-   * query first reads the features around its reference point → {@code [1, 1, Q, N]}.
-   */
-  private NDArray gaussianPrior(NDArray refs, NDArray logScale) {
-    int f = config.featureSize();
-    float[] cells = new float[f * f * 2];
-    for (int y = 0; y < f; y++) {
-      for (int x = 0; x < f; x++) {
-        cells[(y * f + x) * 2] = (x + 0.5f) / f;
-        cells[(y * f + x) * 2 + 1] = (y + 0.5f) / f;
-      }
-    }
-    NDArray centres = refs.getManager().create(cells, new Shape(1, (long) f * f, 2)); // [1, N, 2]
-    NDArray d2 = refs.expandDims(1).sub(centres).square().sum(new int[] {-1}); // [Q, N]
-    NDArray inv2s2 = logScale.mul(-2f).exp().mul(0.5f).expandDims(1); // [Q, 1]
-    return d2.mul(inv2s2).neg().expandDims(0).expandDims(0);
   }
 
   // ---- forward
@@ -364,9 +191,10 @@ public final class Detr implements AutoCloseable {
     int nq = config.queries();
     NDArray refLogit = fm.zeros(new Shape(nq, 2)).add(p("query_ref")); // [Q, 2] pre-sigmoid (x, y)
     NDArray queryPos = fm.zeros(new Shape(nq, d)).add(p("query_embed"))
-        .add(pointPositions(Activation.sigmoid(refLogit))).expandDims(0); // [1, Q, d]
+        .add(DetrPositions.pointPositions(Activation.sigmoid(refLogit), config.featureSize(), d)).expandDims(0); // [1, Q, d]
     NDArray refOffset = refLogit.concat(fm.zeros(new Shape(nq, 2)), 1).expandDims(0); // [1, Q, 4]
-    NDArray spatialPrior = gaussianPrior(Activation.sigmoid(refLogit), fm.zeros(new Shape(nq)).add(p("query_scale")));
+    NDArray spatialPrior = DetrPositions.gaussianPrior(Activation.sigmoid(refLogit),
+        fm.zeros(new Shape(nq)).add(p("query_scale")), config.featureSize());
     NDArray tgt = src.getManager().zeros(new Shape(b, config.queries(), d));
     List<Head> heads = new ArrayList<>();
     for (int l = 0; l < config.decoderLayers(); l++) {
