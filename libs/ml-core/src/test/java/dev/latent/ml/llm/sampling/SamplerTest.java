@@ -40,6 +40,44 @@ class SamplerTest {
   }
 
   @Test
+  void untruncatedDrawsFollowTheSoftmax() {
+    Sampler s = new Sampler(SamplingParams.sample(1.0, 9), new int[0]);
+    int[] counts = new int[LOGITS.length];
+    int draws = 20_000;
+    for (int i = 0; i < draws; i++) {
+      counts[s.next(LOGITS).id()]++;
+    }
+    double z = 0;
+    for (float l : LOGITS) {
+      z += Math.exp(l);
+    }
+    for (int id = 0; id < LOGITS.length; id++) {
+      assertThat((double) counts[id] / draws).as("token %d", id).isCloseTo(Math.exp(LOGITS[id]) / z, within(0.015));
+    }
+  }
+
+  @Test
+  void topKOverALargeVocabularyKeepsExactlyTheKMostLikely() {
+    java.util.Random random = new java.util.Random(3);
+    float[] logits = new float[5000];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (float) random.nextGaussian() * 0.1f;
+    }
+    Integer[] ids = new Integer[logits.length];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = i;
+    }
+    java.util.Arrays.sort(ids, (a, b) -> Float.compare(logits[b], logits[a]));
+    Set<Integer> top = new HashSet<>(java.util.Arrays.asList(ids).subList(0, 7));
+    Sampler s = new Sampler(SamplingParams.sample(1.0, 11).withTopK(7), new int[0]);
+    Set<Integer> seen = new HashSet<>();
+    for (int i = 0; i < 2000; i++) {
+      seen.add(s.next(logits).id());
+    }
+    assertThat(seen).isEqualTo(top);
+  }
+
+  @Test
   void penaltiesPushRepeatedTokensDown() {
     Sampler repetition = new Sampler(SamplingParams.greedy().withPenalties(2.0, 0, 0), new int[] {1});
     assertThat(repetition.next(LOGITS).id()).isEqualTo(5); // 3.0 / 2 < 2.9
