@@ -4,42 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.latent.ml.vision.Resampling;
 import dev.latent.ml.vision.RgbImage;
+import dev.latent.vision.RealModelsApiTest;
 import dev.latent.vision.TestImages;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.core.io.ByteArrayResource;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.MultipartBodyBuilder;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.BodyInserters;
 
 /** Faces end to end on face-api's real demo photos with the real models. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient(timeout = "60s")
-class FacesApiTest {
-
-  @TempDir
-  static Path home;
-
-  @DynamicPropertySource
-  static void properties(DynamicPropertyRegistry registry) {
-    registry.add("latent.home", () -> home.toString());
-    registry.add("latent.vision.model-store", () -> TestImages.modelStore().toString());
-    registry.add("latent.vision.images.max-pixels", () -> "4000000");
-  }
-
-  @Autowired
-  WebTestClient client;
+class FacesApiTest extends RealModelsApiTest {
 
   // sample1.jpg (1920x1280): three women; A at about (421, 411) 190x190, B at about (852, 473).
   static final RgbImage SAMPLE1 = TestImages.sample(1);

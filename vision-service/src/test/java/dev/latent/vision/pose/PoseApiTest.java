@@ -3,39 +3,17 @@ package dev.latent.vision.pose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.latent.ml.vision.RgbImage;
+import dev.latent.vision.RealModelsApiTest;
 import dev.latent.vision.TestImages;
-import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.MediaType;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
-import org.springframework.test.web.reactive.server.WebTestClient;
 
 /** Pose end to end with MediaPipe's pose landmark network on face-api's demo photos. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient(timeout = "60s")
-class PoseApiTest {
-
-  @TempDir
-  static Path home;
-
-  @DynamicPropertySource
-  static void properties(DynamicPropertyRegistry registry) {
-    registry.add("latent.home", () -> home.toString());
-    registry.add("latent.vision.model-store", () -> TestImages.modelStore().toString());
-    registry.add("latent.vision.images.max-pixels", () -> "4000000");
-  }
-
-  @Autowired
-  WebTestClient client;
+class PoseApiTest extends RealModelsApiTest {
 
   record Point(String name, double x, double y, double score) {}
 
