@@ -6,7 +6,9 @@
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
 # line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests —
 # 4 x concurrency by default, so most of a level is the steady state — and the service's step
-# metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s).
+# metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s,
+# emit_ms_per_step, step_wall_s, runtime_other_s — and the service process's CPU time over the
+# level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/jdk.sh"
@@ -30,7 +32,7 @@ while [ $# -gt 0 ]; do
   shift 2
 done
 
-jar="$ROOT/inference-service/target/inference-service.jar"
+jar="${BENCH_SERVE_JAR:-$ROOT/inference-service/target/inference-service.jar}" # another build for an A/B
 if [ ! -f "$jar" ]; then
   echo "building $jar" >&2
   (cd "$ROOT" && ./mvnw -q -B -ntp -pl inference-service -am package -DskipTests) >&2
@@ -43,7 +45,9 @@ mkdir -p "$store" "$logs"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 log="$logs/bench-serve-$shape.log"
 
-"$JAVA" -XX:+UseG1GC --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true \
+# BENCH_SERVE_JAVA_OPTS: extra JVM options for the service (e.g. -XX:StartFlightRecording=...)
+# shellcheck disable=SC2086
+"$JAVA" -XX:+UseG1GC ${BENCH_SERVE_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true \
   -DDJL_CACHE_DIR="${DJL_CACHE_DIR:-$home/djl-cache}" -jar "$jar" \
   --server.port="$port" \
   --latent.inference.model-store="$store" \
@@ -71,5 +75,5 @@ done
 
 "$JAVA" "$ROOT/inference-service/bench/ServeBench.java" --url "http://127.0.0.1:$port" \
   --model "latent-seeded-$shape" --concurrency "$concurrency" --prompt "$prompt" \
-  --tokens "$tokens" --requests "$requests" \
+  --tokens "$tokens" --requests "$requests" --pid "$pid" --clk-tck "$(getconf CLK_TCK)" \
   --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"cpus\":$(nproc)"

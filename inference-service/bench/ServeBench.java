@@ -23,9 +23,14 @@ import java.util.regex.Pattern;
  * By default each level runs 4 × concurrency requests (at least 4), so most of the run is the
  * steady state with every client busy rather than the ramp and the tail. The service's step
  * metrics (Prometheus) over the level are added: decode steps, mean batch, mean engine time per
- * decode step, engine time in prefill.
+ * decode step, engine time in prefill, the runtime's emit time per decode step (sampling,
+ * detokenizing, handing events to the stream), and the scheduler's wall time in steps minus the
+ * engine and emit time (its own bookkeeping). With {@code --pid} the service process's CPU time
+ * over the level is added (from /proc): {@code service_cpu_s} and {@code cpu_ms_per_token}, the
+ * figure to compare under machine load.
  *
- * Args: --url U --model M --concurrency 1,4,16 --prompt 256 --tokens 128 [--requests N] [--label k=v]
+ * Args: --url U --model M --concurrency 1,4,16 --prompt 256 --tokens 128 [--requests N]
+ *   [--pid P --clk-tck 100] [--json extra]
  */
 public class ServeBench {
 
@@ -41,6 +46,8 @@ public class ServeBench {
     int tokens = 128;
     int requestsArg = 0;
     String extra = "";
+    long pid = 0;
+    int clkTck = 100;
     for (int i = 0; i < args.length; i += 2) {
       switch (args[i]) {
         case "--url" -> url = args[i + 1];
@@ -50,6 +57,8 @@ public class ServeBench {
         case "--tokens" -> tokens = Integer.parseInt(args[i + 1]);
         case "--requests" -> requestsArg = Integer.parseInt(args[i + 1]);
         case "--json" -> extra = args[i + 1];
+        case "--pid" -> pid = Long.parseLong(args[i + 1]);
+        case "--clk-tck" -> clkTck = Integer.parseInt(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -61,6 +70,7 @@ public class ServeBench {
       int c = Integer.parseInt(level.trim());
       int requests = requestsArg > 0 ? requestsArg : Math.max(4 * c, 4);
       double[] before = stepMetrics(http, url);
+      double cpuBefore = cpuSeconds(pid, clkTck);
       List<String> prompts = new ArrayList<>();
       for (int i = 0; i < requests; i++) {
         prompts.add(randomPrompt(random, prompt));
@@ -89,12 +99,22 @@ public class ServeBench {
       }
       double wall = (System.nanoTime() - start) / 1e9;
       double[] after = stepMetrics(http, url);
+      double cpu = cpuSeconds(pid, clkTck) - cpuBefore;
       double steps = after[1] - before[1];
-      String stepJson = String.format(Locale.ROOT,
-          ",\"decode_steps\":%d,\"mean_batch\":%.2f,\"decode_step_ms\":%.1f,\"prefill_engine_s\":%.2f",
-          (long) steps, steps == 0 ? 0 : (after[0] - before[0]) / steps,
-          steps == 0 ? 0 : (after[2] - before[2]) / steps * 1000, after[3] - before[3]);
+      double[] d = new double[after.length];
+      for (int k = 0; k < d.length; k++) {
+        d[k] = after[k] - before[k];
+      }
       long generated = results.stream().mapToLong(Result::tokens).sum();
+      String stepJson = String.format(Locale.ROOT,
+          ",\"decode_steps\":%d,\"mean_batch\":%.2f,\"decode_step_ms\":%.1f,\"prefill_engine_s\":%.2f"
+              + ",\"emit_ms_per_step\":%.2f,\"step_wall_s\":%.2f,\"runtime_other_s\":%.2f",
+          (long) steps, steps == 0 ? 0 : d[0] / steps, steps == 0 ? 0 : d[2] / steps * 1000, d[3],
+          steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[3] - d[4]);
+      if (pid > 0 && cpu >= 0) {
+        stepJson += String.format(Locale.ROOT, ",\"service_cpu_s\":%.2f,\"cpu_ms_per_token\":%.2f",
+            cpu, generated == 0 ? 0 : cpu * 1000 / generated);
+      }
       double[] ttft = results.stream().mapToDouble(r -> (r.ttftNanos - r.startNanos) / 1e6).toArray();
       double[] tpot = results.stream().filter(r -> r.tokens > 1)
           .mapToDouble(r -> (r.endNanos - r.ttftNanos) / 1e6 / (r.tokens - 1)).toArray();
@@ -152,10 +172,11 @@ public class ServeBench {
 
   /**
    * The service's step metrics so far: batch sum, decode steps, decode engine seconds, prefill
-   * engine seconds (all models together; zeros when the endpoint does not answer).
+   * engine seconds, emit seconds, scheduler step wall seconds (all models together; zeros when
+   * the endpoint does not answer).
    */
   private static double[] stepMetrics(HttpClient http, String url) {
-    double[] out = new double[4];
+    double[] out = new double[6];
     try {
       String text = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
@@ -181,12 +202,30 @@ public class ServeBench {
           out[2] += value;
         } else if (line.startsWith("latent_inference_step_engine_seconds_sum") && line.contains("phase=\"prefill\"")) {
           out[3] += value;
+        } else if (line.startsWith("latent_inference_step_emit_seconds_sum")) {
+          out[4] += value;
+        } else if (line.startsWith("latent_inference_step_wall_seconds_sum")) {
+          out[5] += value;
         }
       }
     } catch (Exception e) {
       // figures without the step metrics
     }
     return out;
+  }
+
+  /** User + system CPU seconds of process {@code pid} so far; -1 when it cannot be read. */
+  private static double cpuSeconds(long pid, int clkTck) {
+    if (pid <= 0) {
+      return -1;
+    }
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) clkTck; // utime, stime
+    } catch (Exception e) {
+      return -1;
+    }
   }
 
   private static double pct(double[] values, int p) {

@@ -76,6 +76,15 @@ public class RuntimeMetrics {
     registry.summary("latent.inference.step.batch", "model", model).record(batch);
   }
 
+  /**
+   * Wall time of one whole scheduler step (admission, prefill chunks, decode, sampling and
+   * streaming, bookkeeping); what the engine and emit timers do not cover is the runtime's own.
+   */
+  void step(String model, long nanos) {
+    Timer.builder("latent.inference.step.wall").description("one scheduler step, all of it")
+        .tag("model", model).register(registry).record(Duration.ofNanos(nanos));
+  }
+
   void prefillChunk(String model, long engineNanos) {
     Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "prefill")
         .register(registry).record(Duration.ofNanos(engineNanos));

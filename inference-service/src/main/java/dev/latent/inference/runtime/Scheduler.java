@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Continuous batching for one model, on its own single-thread executor (never a Netty thread).
@@ -110,7 +111,9 @@ public final class Scheduler implements AutoCloseable {
       throw ProblemException.overloaded(HttpStatus.TOO_MANY_REQUESTS,
           "too many requests are waiting for " + modelId, properties.retryAfter());
     }
-    return sink.asFlux().doOnCancel(sequence::cancel);
+    // Subscribers (chunk JSON, SSE encoding, the socket write) run on Reactor's parallel workers,
+    // not on this model's scheduler thread: the next engine step does not wait for them.
+    return sink.asFlux().publishOn(Schedulers.parallel()).doOnCancel(sequence::cancel);
   }
 
   int runningCount() {
@@ -176,6 +179,7 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void step() {
+    long start = System.nanoTime();
     dropCancelled();
     admit();
     publish();
@@ -231,6 +235,7 @@ public final class Scheduler implements AutoCloseable {
       metrics.decodeStep(modelId, tokens.length, t1 - t0, System.nanoTime() - t1);
     }
     publish();
+    metrics.step(modelId, System.nanoTime() - start);
   }
 
   // Blocks the sequence took since the last count (reserve happens inside the engine's step).

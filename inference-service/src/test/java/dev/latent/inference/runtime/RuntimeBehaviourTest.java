@@ -64,6 +64,18 @@ class RuntimeBehaviourTest {
   }
 
   @Test
+  void eventsReachTheStreamOffTheSchedulerThread() {
+    // chunk JSON, SSE encoding and the socket write must not delay the model's next step
+    ServedModel model = registry.require(MODEL);
+    var request = new GenerationRequest("threads-" + System.nanoTime(), model,
+        model.tokenizer().encode("Where do the events run"),
+        new SamplingParams(0, 1, 0, 0, null, 0, 0, 6, List.of(), false, 0), false, false);
+    List<String> threads = model.scheduler().submit(request)
+        .map(event -> Thread.currentThread().getName()).collectList().block(Duration.ofSeconds(60));
+    assertThat(threads).isNotEmpty().noneMatch(name -> name.startsWith("scheduler-"));
+  }
+
+  @Test
   void theSameLongSystemPromptTwiceIsACacheHitTheSecondTime() {
     String system = "You are a careful assistant. ".repeat(12);
     var first = usage(chat(system, "first question"));
