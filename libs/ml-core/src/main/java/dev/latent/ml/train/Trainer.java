@@ -33,8 +33,12 @@ public final class Trainer implements AutoCloseable {
   public record StepStats(long step, double loss, double lr, double gradNorm, long tokens,
       @Nullable DpoStats dpo) {}
 
-  /** Batch-mean DPO rewards of a step: chosen, rejected, their margin, and pair accuracy. */
-  public record DpoStats(double chosenReward, double rejectedReward, double margin, double accuracy) {}
+  /**
+   * Batch-mean DPO rewards of a step: chosen, rejected, their margin, pair accuracy, and the chosen
+   * responses' NLL per token.
+   */
+  public record DpoStats(double chosenReward, double rejectedReward, double margin, double accuracy,
+      double chosenNll) {}
 
   /** Preference pair batch: the same prompts with the chosen and rejected responses. */
   public record DpoBatch(LmBatch chosen, LmBatch rejected) {}
@@ -48,6 +52,7 @@ public final class Trainer implements AutoCloseable {
   private final double beta;
   private final Map<String, NDArray> trained;
   private int lmHeadChunkRows = LmHeadChunks.DEFAULT_ROWS;
+  private double rpoAlpha;
   private long recomputed;
 
   /**
@@ -81,6 +86,15 @@ public final class Trainer implements AutoCloseable {
     return this;
   }
 
+  /** Weight of the chosen responses' NLL added to the DPO loss (see {@link DpoLoss}); 0 by default. */
+  public Trainer rpoAlpha(double alpha) {
+    if (!(alpha >= 0) || Double.isInfinite(alpha)) {
+      throw new IllegalArgumentException("rpo_alpha must be finite and >= 0");
+    }
+    this.rpoAlpha = alpha;
+    return this;
+  }
+
   public AdamOptimizer optimizer() {
     return optimizer;
   }
@@ -107,7 +121,7 @@ public final class Trainer implements AutoCloseable {
       NDArray pr = logps(model, lora, m, b.rejected());
       NDArray rc = logps(reference, null, m, b.chosen()).stopGradient();
       NDArray rr = logps(reference, null, m, b.rejected()).stopGradient();
-      DpoLoss.Result r = DpoLoss.compute(pc, pr, rc, rr, beta);
+      DpoLoss.Result r = DpoLoss.compute(pc, pr, rc, rr, beta, rpoAlpha, Math.max(1, b.chosen().trainedTokens()));
       gc.backward(r.loss().mul(scale));
       return new Pass(r.loss().getFloat(), b.chosen().trainedTokens() + b.rejected().trainedTokens(), r);
     });
@@ -262,13 +276,15 @@ public final class Trainer implements AutoCloseable {
     double c = 0;
     double r = 0;
     double a = 0;
+    double nll = 0;
     for (DpoLoss.Result x : rs) {
       c += x.chosenReward();
       r += x.rejectedReward();
       a += x.accuracy();
+      nll += x.chosenNll();
     }
     int n = rs.size();
-    return new DpoStats(c / n, r / n, (c - r) / n, a / n);
+    return new DpoStats(c / n, r / n, (c - r) / n, a / n, nll / n);
   }
 
   private static NDArray logps(Transformer t, @Nullable LoraAdapter delta, NDManager m, LmBatch b) {

@@ -116,6 +116,36 @@ class TrainerTest {
   }
 
   @Test
+  void rpoAlphaKeepsTheChosenResponsesMoreLikelyThanPlainDpo() {
+    boolean[] prompt = {false, false, false, true, true};
+    LmBatch chosen = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 9, 9}, prompt),
+        new LmBatch.Sequence(new int[] {7, 1, 2, 8, 8}, prompt)), 0);
+    LmBatch rejected = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 40, 41}, prompt),
+        new LmBatch.Sequence(new int[] {7, 1, 2, 50, 51}, prompt)), 0);
+    List<Trainer.DpoBatch> data = List.of(new Trainer.DpoBatch(chosen, rejected));
+    double[] firstNll = new double[2];
+    double[] lastNll = new double[2];
+    for (int run = 0; run < 2; run++) {
+      try (Transformer policy = Transformer.random(TINY, 11, ModelOptions.cpu());
+          Transformer reference = Transformer.random(TINY, 11, ModelOptions.cpu());
+          Trainer trainer = new Trainer(policy, null, reference, AdamOptimizer.Settings.of(Kind.ADAMW, 0f),
+              LrSchedule.of(LrSchedule.Kind.CONSTANT, 5e-3, 0, 20), 1.0, 0.5).rpoAlpha(run)) {
+        Trainer.StepStats s = trainer.dpoStep(data);
+        firstNll[run] = s.dpo().chosenNll();
+        for (int i = 0; i < 10; i++) {
+          s = trainer.dpoStep(data);
+        }
+        lastNll[run] = s.dpo().chosenNll();
+        assertThat(s.dpo().margin()).as("margin, rpo_alpha %d", run).isPositive();
+        assertThatThrownBy(() -> trainer.rpoAlpha(-1)).isInstanceOf(IllegalArgumentException.class);
+      }
+    }
+    assertThat(firstNll[1]).isEqualTo(firstNll[0]); // same seeded model, same batch
+    assertThat(lastNll[1]).isLessThan(firstNll[1] - 0.5);
+    assertThat(lastNll[1]).isLessThan(lastNll[0]);
+  }
+
+  @Test
   void aNonFiniteStepFailsAloneAndTheNextStepStartsFromZeroGradients() {
     try (Transformer model = Transformer.random(TINY, 7, ModelOptions.cpu());
         Trainer trainer = new Trainer(model, null, null, AdamOptimizer.Settings.of(Kind.ADAMW, 0.01f),
