@@ -13,6 +13,9 @@ import dev.latent.ml.llm.block.Rope;
 import dev.latent.ml.llm.block.Step;
 import dev.latent.ml.llm.block.Weights;
 import dev.latent.ml.llm.block.Weights.Init;
+import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.KernelWeights;
+import dev.latent.ml.llm.kernel.MatrixKernel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,6 +24,8 @@ import java.util.List;
  * (the embedding when tied). Shared by the training forward and the cached serving step.
  */
 final class Network {
+
+  private static final boolean JAVA_DECODE = !"false".equals(System.getProperty("latent.llm.java-decode"));
 
   private final TransformerConfig config;
   private final DataType dtype;
@@ -63,6 +68,15 @@ final class Network {
     return x;
   }
 
+  int numLayers() {
+    return layers.size();
+  }
+
+  /** {@code x [B*T, dim]} through decoder layer {@code index} alone (training scopes each layer). */
+  NDArray layer(int index, NDArray x, Step step) {
+    return layers.get(index).forward(x, step);
+  }
+
   /** The final RMSNorm (row-wise). */
   NDArray norm(NDArray x) {
     return norm.apply(x);
@@ -71,6 +85,50 @@ final class Network {
   /** The LM head: hidden states {@code [N, dim]} to logits {@code [N, V]}. */
   NDArray logits(NDArray hidden) {
     return Projection.apply(hidden, lmHead);
+  }
+
+  /**
+   * Whether {@link #decode} can run for {@code n} sequences: every block has its Java path (GQA/MHA/MQA
+   * attention, dense MLPs, every matrix with a Java kernel: float32 or bf16 weights on the CPU) and
+   * {@code -Dlatent.llm.java-decode=false} is not set (A/B).
+   */
+  boolean decodesInJava(int n) {
+    MatrixKernel e = KernelWeights.of(embed);
+    MatrixKernel h = KernelWeights.of(lmHead);
+    if (!JAVA_DECODE || e == null || h == null || n > h.maxRows()) {
+      return false;
+    }
+    for (DecoderLayer layer : layers) {
+      if (!layer.decodesInJava(n)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * One decode step on arrays, without DJL ops: {@code tokens [n]} at {@code positions [n]} (one per
+   * sequence, keys as slices of the f32 pools in {@code cache}) to float32 logits {@code [n * V]}.
+   * Per layer the DJL step makes ~90 small native ops (~24% of a batch-1 token); here norms, RoPE,
+   * SwiGLU and residuals are plain loops over {@code dim} floats between the matrix kernels.
+   */
+  float[] decode(int[] tokens, int[] positions, PagedKvCache cache, List<Step.Keys> seqs) {
+    int n = tokens.length;
+    int dim = config.hiddenSize();
+    MatrixKernel e = KernelWeights.registered(embed);
+    float[] x = new float[n * dim];
+    for (int i = 0; i < n; i++) {
+      e.row(tokens[i], x, i * dim);
+    }
+    float[][] cosSin = rope.tables(positions);
+    for (DecoderLayer layer : layers) {
+      x = layer.decode(x, n, cache, seqs, cosSin[0], cosSin[1]);
+    }
+    x = norm.apply(x, n);
+    MatrixKernel head = KernelWeights.registered(lmHead);
+    float[] logits = new float[n * head.rows()];
+    head.matMul(x, n, logits, KernelWeights.threads());
+    return logits;
   }
 
   /** Causal, and within Mistral's sliding window when the config has one. */

@@ -10,6 +10,7 @@ import dev.latent.ml.llm.block.LowRankDelta;
 import dev.latent.ml.llm.block.Step;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.KernelWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -70,8 +71,10 @@ final class StepRunner {
       cache.reserve(seq, seq.length() + t);
     }
     float[][] logits;
+    int context = len;
     try (NDManager m = manager.newSubManager()) {
-      logits = run(m, seqs, tokens, t, len, cache, allPositions, adapters);
+      // serving never needs autograd; a thread's PyTorch default is on (and the kernels need it off)
+      logits = KernelWeights.withoutAutograd(() -> run(m, seqs, tokens, t, context, cache, allPositions, adapters));
     }
     seqs.forEach(s -> s.advance(t));
     return logits;
@@ -80,6 +83,13 @@ final class StepRunner {
   private float[][] run(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,
       PagedKvCache cache, boolean allPositions, @Nullable List<@Nullable LoraWeights> adapters) {
     int b = seqs.size();
+    if (t == 1 && adapters == null && config.mla() == null && cache.keyMemory(0) != null
+        && network.decodesInJava(b)) {
+      float[][] logits = decodeInJava(m, seqs, tokens, cache);
+      if (logits != null) {
+        return logits;
+      }
+    }
     int[] positions = new int[b * t];
     long[] write = new long[b * t];
     long[] read = new long[b * len];
@@ -124,6 +134,30 @@ final class StepRunner {
     int rows = flat.length / v;
     float[][] out = new float[rows][v];
     for (int s = 0; s < rows; s++) {
+      System.arraycopy(flat, s * v, out[s], 0, v);
+    }
+    return out;
+  }
+
+  /**
+   * The decode step in the Java kernels ({@link Network#decode}) when every sequence's keys are one
+   * slice of the pools without a mask; null otherwise (then the DJL step runs).
+   */
+  private float @Nullable [][] decodeInJava(NDManager m, List<KvSequence> seqs, int[] tokens, PagedKvCache cache) {
+    List<Step.Keys> keys = sequenceKeys(m, seqs, 1);
+    for (Step.Keys k : keys) {
+      if (k.slots() != null || k.mask() != null) {
+        return null;
+      }
+    }
+    int[] positions = new int[seqs.size()];
+    for (int s = 0; s < positions.length; s++) {
+      positions[s] = seqs.get(s).length();
+    }
+    float[] flat = network.decode(tokens, positions, cache, keys);
+    int v = config.vocabSize();
+    float[][] out = new float[positions.length][v];
+    for (int s = 0; s < out.length; s++) {
       System.arraycopy(flat, s * v, out[s], 0, v);
     }
     return out;

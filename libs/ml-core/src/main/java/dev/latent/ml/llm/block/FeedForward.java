@@ -6,6 +6,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.block.Weights.Part;
+import dev.latent.ml.llm.kernel.KernelWeights;
+import dev.latent.ml.llm.kernel.MatrixKernel;
 
 /** SwiGLU MLP: {@code down(silu(gate(x)) * up(x))}, with gate and up fused into one matrix. */
 public final class FeedForward {
@@ -33,6 +35,33 @@ public final class FeedForward {
       return forward(x);
     }
     return Projection.apply(swiGlu(Projection.apply(x, gateUp, null, step)), down, null, step);
+  }
+
+  /** Whether {@link #decode} can run: both matrices have a Java kernel for {@code n} rows. */
+  boolean decodesInJava(int n) {
+    MatrixKernel a = KernelWeights.of(gateUp);
+    MatrixKernel b = KernelWeights.of(down);
+    return a != null && b != null && n <= a.maxRows() && n <= b.maxRows();
+  }
+
+  /** {@link #forward(NDArray)} on arrays in the Java kernels: {@code x [n, dim]} to a new {@code [n, dim]}. */
+  float[] decode(float[] x, int n) {
+    MatrixKernel gu = KernelWeights.registered(gateUp);
+    MatrixKernel dn = KernelWeights.registered(down);
+    int threads = KernelWeights.threads();
+    int h = (int) hidden;
+    float[] both = new float[n * 2 * h];
+    gu.matMul(x, n, both, threads);
+    float[] act = new float[n * h];
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < h; i++) {
+        float g = both[r * 2 * h + i];
+        act[r * h + i] = (float) (g / (1.0 + Math.exp(-g))) * both[r * 2 * h + h + i];
+      }
+    }
+    float[] y = new float[n * dn.rows()];
+    dn.matMul(act, n, y, threads);
+    return y;
   }
 
   /** {@code silu(gate) * up} of {@code gate|up [N, 2*hidden]}; one split (views) instead of two index gets. */

@@ -12,6 +12,11 @@ import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.block.Weights.Part;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.KernelWeights;
+import dev.latent.ml.llm.kernel.MatrixKernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,6 +36,8 @@ public final class GroupedQueryAttention implements Attention {
   private final @Nullable NDArray qkvBias;
   private final NDArray out; // [dim, H * hd]
   private final NDArray scaleScalar; // made once: DJL's mul(Number) makes a native scalar per call
+  // the pools are float32 in native order (PagedKvCache.keyMemory)
+  private static final ValueLayout.OfFloat POOL_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
   public GroupedQueryAttention(TransformerConfig c, int layer, Weights w, Rope rope) {
     this.layer = layer;
@@ -95,6 +102,60 @@ public final class GroupedQueryAttention implements Attention {
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
     return Projection.apply(ctx, out, null, s);
+  }
+
+  /** Whether {@link #decode} can run for {@code n} rows: both matrices have a Java kernel. */
+  boolean decodesInJava(int n) {
+    MatrixKernel a = KernelWeights.of(qkv);
+    MatrixKernel b = KernelWeights.of(out);
+    return !rope.interleaved() && a != null && b != null && n <= a.maxRows() && n <= b.maxRows();
+  }
+
+  /**
+   * {@link #forward} for one new token per sequence on arrays: {@code x [n, dim]} (normed) to the
+   * attention output {@code [n, dim]}. Writes the new K/V into the f32 pools' memory and attends
+   * over each sequence's slice there ({@link PoolAttentionKernel}).
+   */
+  float[] decode(float[] x, int n, PagedKvCache cache, List<Step.Keys> seqs, float[] cos, float[] sin) {
+    int threads = KernelWeights.threads();
+    int qWidth = heads * headDim;
+    int kvWidth = kvHeads * headDim;
+    int width = qWidth + 2 * kvWidth;
+    float[] proj = new float[n * width];
+    KernelWeights.registered(qkv).matMul(x, n, proj, threads);
+    if (qkvBias != null) {
+      float[] bias = qkvBias.toFloatArray();
+      for (int i = 0; i < proj.length; i++) {
+        proj[i] += bias[i % width];
+      }
+    }
+    Rope.apply(proj, n, width, heads + kvHeads, cos, sin); // q and k heads lie first in each row
+    MemorySegment keys = cache.keyMemory(layer);
+    MemorySegment values = cache.valueMemory(layer);
+    long rowBytes = (long) kvWidth * Float.BYTES;
+    float[] q = new float[n * qWidth];
+    int maxLength = 0;
+    for (int i = 0; i < n; i++) {
+      Step.Keys seq = seqs.get(i);
+      long slot = (seq.start() + seq.length() - 1) * rowBytes; // this token's row
+      MemorySegment.copy(proj, i * width + qWidth, keys, POOL_FLOAT, slot, kvWidth);
+      MemorySegment.copy(proj, i * width + qWidth + kvWidth, values, POOL_FLOAT, slot, kvWidth);
+      for (int j = 0; j < qWidth; j++) {
+        q[i * qWidth + j] = proj[i * width + j] * scale;
+      }
+      maxLength = Math.max(maxLength, seq.length());
+    }
+    float[] scores = new float[heads * maxLength];
+    float[] ctx = new float[n * qWidth];
+    for (int i = 0; i < n; i++) {
+      Step.Keys seq = seqs.get(i);
+      PoolAttentionKernel.attend(q, i * qWidth, keys, values, seq.start() * rowBytes, rowBytes, seq.length(),
+          heads, heads / kvHeads, headDim, scores, ctx);
+    }
+    MatrixKernel o = KernelWeights.registered(out);
+    float[] y = new float[n * o.rows()];
+    o.matMul(ctx, n, y, threads);
+    return y;
   }
 
   /**

@@ -2,15 +2,17 @@ package dev.latent.ml.llm.block;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.core.Linear;
-import dev.latent.ml.llm.kernel.Bf16Matrix;
-import dev.latent.ml.llm.kernel.Bf16Weights;
+import dev.latent.ml.llm.kernel.KernelWeights;
+import dev.latent.ml.llm.kernel.MatrixKernel;
 import org.jspecify.annotations.Nullable;
 
 /**
  * {@code y = x W^T (+ b)} with HF-layout weights {@code W [out, in]}. A single row takes the
  * matrix-vector path ({@code W x}), which streams the row-major weight once and measured ~10%
- * faster than the GEMM path for batch-1 decode here. A weight with a bf16 twin (a bf16 model on
- * the CPU) runs decode-sized inputs in the bf16 kernel instead (half the bytes to read).
+ * faster than the GEMM path for batch-1 decode here. On the CPU a weight with a Java kernel
+ * ({@link KernelWeights}: the float32 tensor read in place, or a bf16 model's twin) runs
+ * decode-sized inputs there instead: MKL's GEMV/small-M GEMM reads the weights well below the
+ * machine's bandwidth.
  */
 public final class Projection {
 
@@ -18,9 +20,9 @@ public final class Projection {
 
   /** {@code x [N, in]} to {@code [N, out]}. */
   public static NDArray apply(NDArray x, NDArray weight, @Nullable NDArray bias) {
-    Bf16Matrix twin = Bf16Weights.twin(weight);
-    if (twin != null && Bf16Weights.kernelFits(x)) {
-      NDArray y = Bf16Weights.project(x, twin);
+    MatrixKernel kernel = KernelWeights.of(weight);
+    if (kernel != null && KernelWeights.fits(x, kernel)) {
+      NDArray y = KernelWeights.project(x, kernel);
       return bias == null ? y : y.add(bias);
     }
     if (x.getShape().dimension() == 2 && x.getShape().get(0) == 1) {

@@ -67,6 +67,14 @@ public final class Rope {
    * {@code -sin|sin}, so that {@link #apply} is two multiplies and an add.
    */
   public NDList cosSin(NDManager manager, int[] positions, DataType dtype) {
+    float[][] t = tables(positions);
+    Shape shape = new Shape(positions.length, 2L * invFreq.length);
+    return new NDList(manager.create(t[0], shape).toType(dtype, false),
+        manager.create(t[1], shape).toType(dtype, false));
+  }
+
+  /** The tables of {@link #cosSin} as float arrays {@code [n * dim]}: {@code {cos|cos, -sin|sin}}. */
+  public float[][] tables(int[] positions) {
     int half = invFreq.length;
     int dim = 2 * half;
     float[] cos = new float[positions.length * dim];
@@ -82,9 +90,29 @@ public final class Rope {
         sin[p * dim + half + i] = s;
       }
     }
-    Shape shape = new Shape(positions.length, dim);
-    return new NDList(manager.create(cos, shape).toType(dtype, false),
-        manager.create(sin, shape).toType(dtype, false));
+    return new float[][] {cos, sin};
+  }
+
+  /**
+   * {@link #apply} on arrays, in place: row {@code r} of {@code x} holds {@code heads} vectors of
+   * {@code dim} from {@code x[r * stride]}, rotated with row {@code r} of the {@link #tables}
+   * (half layout only).
+   */
+  public static void apply(float[] x, int rows, int stride, int heads, float[] cos, float[] sin) {
+    int dim = cos.length / rows;
+    int half = dim / 2;
+    for (int r = 0; r < rows; r++) {
+      int t = r * dim;
+      for (int h = 0; h < heads; h++) {
+        int o = r * stride + h * dim;
+        for (int i = 0; i < half; i++) {
+          float a = x[o + i];
+          float b = x[o + half + i];
+          x[o + i] = a * cos[t + i] + b * sin[t + i];
+          x[o + half + i] = b * cos[t + half + i] + a * sin[t + half + i];
+        }
+      }
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.kernel.Bf16Weights;
+import dev.latent.ml.llm.kernel.KernelWeights;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,7 +21,8 @@ import java.util.Map;
  * is how checkpoints are loaded into and saved from it. Gradients flow to the fused parameter.
  *
  * <p>With dtype BF16 every parameter is float32 for DJL, and each matrix is rounded to bf16 and
- * gets a bf16 twin the projections read on the CPU ({@link Bf16Weights}); inference only.
+ * gets a bf16 twin the projections read on the CPU ({@link Bf16Weights}); inference only. float32
+ * matrices on the CPU get a kernel that reads them in place ({@link KernelWeights#viewF32}).
  */
 public final class Weights {
 
@@ -55,7 +57,10 @@ public final class Weights {
   }
 
   private NDArray twinned(NDArray a, Init init) {
-    return bf16 && init == Init.MATRIX ? Bf16Weights.round(a) : a;
+    if (init != Init.MATRIX) {
+      return a;
+    }
+    return bf16 ? Bf16Weights.round(a) : KernelWeights.viewF32(a);
   }
 
   /** A parameter that is exactly one HF tensor. */

@@ -4,12 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -29,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * a time into an L1-resident f32 scratch and multiply every input against it, so batch 16 still
  * reads the weights once.
  */
-public final class Bf16Matrix implements AutoCloseable {
+public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
@@ -40,15 +34,6 @@ public final class Bf16Matrix implements AutoCloseable {
   private static final int BLOCK = 2;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-
-  // the row split of one call costs ~10-30 µs in hand-offs; below this many weight bytes per
-  // helper thread it is not worth it
-  private static final long MIN_BYTES_PER_THREAD = 256 * 1024;
-  private static final ExecutorService HELPERS = Executors.newCachedThreadPool(r -> {
-    Thread t = new Thread(r, "bf16-kernel");
-    t.setDaemon(true);
-    return t;
-  });
 
   private final Arena arena;
   private final MemorySegment w;
@@ -80,10 +65,17 @@ public final class Bf16Matrix implements AutoCloseable {
     return m;
   }
 
+  @Override
+  public int maxRows() {
+    return Bf16Weights.MAX_KERNEL_ROWS;
+  }
+
+  @Override
   public int rows() {
     return rows;
   }
 
+  @Override
   public int cols() {
     return cols;
   }
@@ -95,6 +87,14 @@ public final class Bf16Matrix implements AutoCloseable {
   /** The bf16 bits of element {@code (r, c)}. */
   public short bits(int r, int c) {
     return w.getAtIndex(SHORT, (long) r * cols + c);
+  }
+
+  @Override
+  public void row(int r, float[] dst, int at) {
+    long o = (long) r * cols;
+    for (int c = 0; c < cols; c++) {
+      dst[at + c] = Bf16.widen(w.getAtIndex(SHORT, o + c));
+    }
   }
 
   /** All elements widened to float32, row-major (exact). */
@@ -115,35 +115,13 @@ public final class Bf16Matrix implements AutoCloseable {
    * {@code x [n, cols]} to {@code y [n, rows]} ({@code y = x Wᵀ}), both row-major, with output
    * rows split over up to {@code threads} threads (the caller's included).
    */
+  @Override
   public void matMul(float[] x, int n, float[] y, int threads) {
     if (x.length < (long) n * cols || y.length < (long) n * rows) {
       throw new IllegalArgumentException("x needs " + n + "x" + cols + " and y " + n + "x" + rows + " values");
     }
     float[] xp = permute(x, n);
-    int parts = (int) Math.max(1, Math.min(threads, w.byteSize() / MIN_BYTES_PER_THREAD));
-    if (parts == 1) {
-      rowRange(xp, n, y, 0, rows);
-      return;
-    }
-    int per = (rows + parts - 1) / parts;
-    per = (per + BLOCK - 1) / BLOCK * BLOCK;
-    List<Future<?>> helpers = new ArrayList<>(parts - 1);
-    for (int from = per; from < rows; from += per) {
-      int f = from;
-      int t = Math.min(rows, from + per);
-      helpers.add(HELPERS.submit(() -> rowRange(xp, n, y, f, t)));
-    }
-    rowRange(xp, n, y, 0, Math.min(rows, per));
-    for (Future<?> h : helpers) {
-      try {
-        h.get();
-      } catch (ExecutionException e) {
-        throw new IllegalStateException("bf16 kernel thread failed", e.getCause());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted in the bf16 kernel", e);
-      }
-    }
+    RowSplit.run(rows, BLOCK, w.byteSize(), threads, (from, to) -> rowRange(xp, n, y, from, to));
   }
 
   private void rowRange(float[] xp, int n, float[] y, int from, int to) {

@@ -3,8 +3,6 @@ package dev.latent.ml.llm.kernel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -12,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  * projection matrix twice: as a {@link Bf16Matrix} that batch-1 and small-batch steps read (half
  * the bytes of f32), and as the same values widened into a float32 NDArray for everything DJL does
  * with weights (embedding gather, absorbed MLA, LoRA shapes, saving, big-batch prefill GEMMs).
- * The twin is found by the NDArray's uid and dropped when the NDArray's manager closes.
+ * The twin is registered in {@link KernelWeights} and closed with the NDArray's manager.
  */
 public final class Bf16Weights {
 
@@ -23,8 +21,6 @@ public final class Bf16Weights {
    * {@code latent.bf16.kernel-rows} overrides it for such measurements.
    */
   public static final int MAX_KERNEL_ROWS = Integer.getInteger("latent.bf16.kernel-rows", 16);
-
-  private static final Map<String, Bf16Matrix> TWINS = new ConcurrentHashMap<>();
 
   private Bf16Weights() {}
 
@@ -42,55 +38,12 @@ public final class Bf16Weights {
     NDArray rounded = weight.getManager().create(bf16.widen(), shape);
     rounded.setName(weight.getName());
     weight.close();
-    String uid = rounded.getUid();
-    TWINS.put(uid, bf16);
-    rounded.getManager().attachInternal("bf16-" + uid, () -> {
-      Bf16Matrix gone = TWINS.remove(uid);
-      if (gone != null) {
-        gone.close();
-      }
-    });
+    KernelWeights.register(rounded, bf16, bf16::close);
     return rounded;
   }
 
   /** The bf16 twin of {@code weight}, or null when it has none. */
   public static @Nullable Bf16Matrix twin(NDArray weight) {
-    return TWINS.isEmpty() ? null : TWINS.get(weight.getUid());
-  }
-
-  /**
-   * {@code x [..., in]} times {@code twinᵀ} in the kernel, as a float32 NDArray {@code [..., out]}
-   * in {@code x}'s manager; rows split over {@link #threads()} threads.
-   */
-  public static NDArray project(NDArray x, Bf16Matrix twin) {
-    Shape shape = x.getShape();
-    int in = (int) shape.get(shape.dimension() - 1);
-    if (in != twin.cols()) {
-      throw new IllegalArgumentException("input has " + in + " features, weight expects " + twin.cols());
-    }
-    int n = (int) (shape.size() / in);
-    float[] values = x.getDataType() == DataType.FLOAT32 ? x.toFloatArray()
-        : x.toType(DataType.FLOAT32, false).toFloatArray();
-    float[] y = new float[n * twin.rows()];
-    twin.matMul(values, n, y, threads());
-    long[] out = shape.getShape().clone(); // Shape hands out its own array
-    out[out.length - 1] = twin.rows();
-    return x.getManager().create(y, new Shape(out));
-  }
-
-  /** Whether {@code x}'s rows should run in the kernel rather than DJL's GEMM (see {@link #MAX_KERNEL_ROWS}). */
-  public static boolean kernelFits(NDArray x) {
-    Shape shape = x.getShape();
-    return !x.hasGradient() && ai.djl.Device.Type.CPU.equals(x.getDevice().getDeviceType())
-        && shape.size() / shape.get(shape.dimension() - 1) <= MAX_KERNEL_ROWS;
-  }
-
-  /**
-   * The engine's intra-op thread count: {@code ai.djl.pytorch.num_threads} when set (the bench),
-   * else what PyTorch uses on this thread (the serving runtime sets it on its engine thread).
-   */
-  public static int threads() {
-    Integer configured = Integer.getInteger("ai.djl.pytorch.num_threads");
-    return Math.max(1, configured != null ? configured : ai.djl.pytorch.jni.JniUtils.getNumThreads());
+    return KernelWeights.of(weight) instanceof Bf16Matrix twin ? twin : null;
   }
 }
