@@ -20,54 +20,51 @@ import reactor.core.publisher.MonoSink;
 /**
  * Group commit: ledger writes from many requests go into one transaction per flush. Each write
  * waits in a queue; one flush at a time takes up to {@code maxBatch} of them (after an optional
- * linger), runs them one after the other in a single transaction, and only once that transaction
- * committed does each waiting request learn its own outcome. Records that arrive while a flush
- * runs form the next one, so batches grow with the load and a lone request waits for nothing.
+ * linger) and hands them to the {@link Writer} at once, which runs them in a single transaction
+ * with a few statements for the whole batch; only once that transaction committed does each
+ * waiting request learn its own outcome. Records that arrive while a flush runs form the next
+ * one, so batches grow with the load and a lone request waits for nothing.
  *
  * <p>A write's outcome (held, over budget, duplicate, captured, already settled) is a value, never
  * an exception, so one request's refusal cannot roll back its neighbours. Should a batch fail
- * anyway (a database error), each of its writes is retried in a transaction of its own, and only
- * the writes that fail alone see the error.
+ * anyway (a database error), each of its writes is retried as a batch of one in a transaction of
+ * its own, and only the writes that fail alone see the error.
+ *
+ * <p>Outcomes are delivered on the thread that finished the transaction (the ledger's own thread
+ * on H2): a requester that has more work to do moves it elsewhere itself, so a flush costs no
+ * scheduler hop.
  */
-final class GroupCommit {
+final class GroupCommit<W extends GroupCommit.Write, R> {
 
   private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
-  /** One write: its statements, run inside the flush's transaction. */
-  interface Write<T> {
+  /** One write; what it does is up to the {@link Writer}. */
+  interface Write {
     String keyId();
-
-    Mono<T> run(DatabaseClient client);
-
-    /** Committed with {@code result} after its requester had gone away (e.g. a hold to give back). */
-    default void abandoned(T result) {}
   }
 
-  private record Pending<T>(Write<T> write, MonoSink<T> sink, AtomicBoolean cancelled) {
-    Mono<Object> run(DatabaseClient client) {
-      return write.run(client).map(Object.class::cast);
-    }
+  /** Runs a whole batch inside the flush's transaction; one result per write, in order. */
+  interface Writer<W, R> {
+    Mono<List<R>> write(DatabaseClient client, List<W> batch);
 
-    @SuppressWarnings("unchecked")
-    void complete(Object value) {
-      if (cancelled.get()) {
-        write.abandoned((T) value);
-      } else {
-        sink.success((T) value);
-      }
-    }
+    /** {@code write} committed with {@code result} after its requester had gone away (e.g. a hold to give back). */
+    default void abandoned(W write, R result) {}
   }
+
+  private record Pending<W, R>(W write, MonoSink<R> sink, AtomicBoolean cancelled) {}
 
   private final LedgerDatabase db;
   private final LedgerProperties properties;
-  private final Queue<Pending<?>> queue = new ConcurrentLinkedQueue<>();
+  private final Writer<W, R> writer;
+  private final Queue<Pending<W, R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean flushing = new AtomicBoolean();
   private final DistributionSummary batchSizes;
 
-  GroupCommit(LedgerDatabase db, LedgerProperties properties, MeterRegistry meters) {
+  GroupCommit(LedgerDatabase db, LedgerProperties properties, MeterRegistry meters, Writer<W, R> writer) {
     this.db = db;
     this.properties = properties;
+    this.writer = writer;
     this.batchSizes = DistributionSummary.builder("latent.gateway.ledger.batch.size")
         .description("ledger writes committed per transaction").register(meters);
     Gauge.builder("latent.gateway.ledger.queue", queued, AtomicInteger::get)
@@ -79,7 +76,7 @@ final class GroupCommit {
   }
 
   /** Queues {@code write}; the Mono completes once it is committed (or failed). */
-  <T> Mono<T> submit(Write<T> write) {
+  Mono<R> submit(W write) {
     return Mono.create(sink -> {
       AtomicBoolean cancelled = new AtomicBoolean();
       sink.onCancel(() -> cancelled.set(true));
@@ -93,7 +90,7 @@ final class GroupCommit {
     if (queue.isEmpty() || !flushing.compareAndSet(false, true)) {
       return;
     }
-    Mono<List<Pending<?>>> batch = properties.linger().isZero() || queued.get() >= properties.maxBatch()
+    Mono<List<Pending<W, R>>> batch = properties.linger().isZero() || queued.get() >= properties.maxBatch()
         ? Mono.fromSupplier(this::take)
         : Mono.delay(properties.linger()).map(tick -> take());
     batch.subscribe(this::flush, e -> {
@@ -102,9 +99,9 @@ final class GroupCommit {
     });
   }
 
-  private List<Pending<?>> take() {
-    List<Pending<?>> batch = new ArrayList<>(Math.min(queued.get(), properties.maxBatch()));
-    Pending<?> next;
+  private List<Pending<W, R>> take() {
+    List<Pending<W, R>> batch = new ArrayList<>(Math.min(queued.get(), properties.maxBatch()));
+    Pending<W, R> next;
     while (batch.size() < properties.maxBatch() && (next = queue.poll()) != null) {
       queued.decrementAndGet();
       batch.add(next);
@@ -115,23 +112,24 @@ final class GroupCommit {
     return batch;
   }
 
-  private void flush(List<Pending<?>> batch) {
+  private void flush(List<Pending<W, R>> batch) {
     if (batch.isEmpty()) {
       done();
       return;
     }
-    db.inTransaction(client -> Flux.fromIterable(batch).concatMap(p -> p.run(client)).collectList())
+    List<W> writes = batch.stream().map(Pending::write).toList();
+    db.inTransactionHere(client -> writer.write(client, writes))
         .subscribe(results -> {
           batchSizes.record(batch.size());
           done();
           for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).complete(results.get(i));
+            complete(batch.get(i), results.get(i));
           }
         }, e -> {
           log.warn("ledger batch of {} failed ({}); writing them one by one", batch.size(), e.toString());
           Flux.fromIterable(batch)
-              .concatMap(p -> db.inTransaction(p::run)
-                  .doOnNext(p::complete)
+              .concatMap(p -> db.inTransactionHere(client -> writer.write(client, List.of(p.write())))
+                  .doOnNext(results -> complete(p, results.getFirst()))
                   .onErrorResume(error -> {
                     p.sink().error(error);
                     return Mono.empty();
@@ -139,6 +137,14 @@ final class GroupCommit {
               .doFinally(signal -> done())
               .subscribe();
         });
+  }
+
+  private void complete(Pending<W, R> p, R result) {
+    if (p.cancelled().get()) {
+      writer.abandoned(p.write(), result);
+    } else {
+      p.sink().success(result);
+    }
   }
 
   private void done() {

@@ -51,6 +51,15 @@ public class LedgerDatabase {
     return mono(transactions.transactional(Mono.defer(() -> work.apply(client))));
   }
 
+  /**
+   * Like {@link #inTransaction}, but the result is signalled on the thread that ran the
+   * transaction (on H2 the ledger's own thread): for callers that hand each outcome on themselves.
+   */
+  <T> Mono<T> inTransactionHere(Function<DatabaseClient, Mono<T>> work) {
+    Mono<T> transaction = transactions.transactional(Mono.defer(() -> work.apply(client)));
+    return isPostgres() ? transaction : transaction.subscribeOn(scheduler);
+  }
+
   public boolean isPostgres() {
     return scheduler == Schedulers.immediate();
   }

@@ -112,12 +112,13 @@ class MeteringFilter implements GlobalFilter, Ordered {
         });
     metered[0] = exchange.mutate().response(response).build();
     return ledger.reserve(reservation, budget == null ? null : budget.amount())
+        .doOnSuccess(ignored -> reserved.set(true)) // before the hop: a cancel during it still releases
+        .publishOn(RequestEventLoop.of(exchange))
         .doOnError(ProblemException.class, e -> {
           if (e.status() == HttpStatus.PAYMENT_REQUIRED) {
             meters.counter("latent.gateway.rejections", "reason", "budget").increment();
           }
         })
-        .doOnSuccess(ignored -> reserved.set(true))
         .then(Mono.defer(() -> chain.filter(metered[0])))
         .doFinally(signal -> {
           // No body ever started (refused, unreachable, timed out, client gone while waiting).

@@ -121,7 +121,8 @@ class UnitMeteringFilter implements GlobalFilter, Ordered {
         charge.cost(), now);
     AtomicBoolean reserved = new AtomicBoolean();
     return reserve(reservation, key)
-        .doOnSuccess(ignored -> reserved.set(true))
+        .doOnSuccess(ignored -> reserved.set(true)) // before the hop: a cancel during it still releases
+        .publishOn(RequestEventLoop.of(exchange))
         .then(Mono.defer(() -> chain.filter(exchange)))
         .doFinally(signal -> {
           if (!reserved.get()) {
@@ -157,7 +158,8 @@ class UnitMeteringFilter implements GlobalFilter, Ordered {
     };
     ServerWebExchange watched = exchange.mutate().response(response).build();
     return reserve(admission, key)
-        .doOnSuccess(ignored -> reserved.set(true))
+        .doOnSuccess(ignored -> reserved.set(true)) // before the hop: a cancel during it still releases
+        .publishOn(RequestEventLoop.of(exchange))
         .then(Mono.defer(() -> chain.filter(watched)))
         .doFinally(signal -> {
           if (!reserved.get()) {
