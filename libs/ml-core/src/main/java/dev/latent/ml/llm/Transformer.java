@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.block.LowRankDelta;
-import dev.latent.ml.llm.block.Step;
 import dev.latent.ml.llm.block.Weights;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
@@ -25,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>Create: {@link #random} (seeded), {@link #load} (HF directory), {@link #save}.
  *   <li>Serve: {@link #newKvCache}, then {@link #prefill} a sequence and {@link #decode} a batch of
  *       sequences one token each; both return float32 logits and leave no NDArrays behind.
- *   <li>Train: {@link #forward} under a {@code GradientCollector}; {@link #parameters} can be set
- *       to require gradients.
+ *   <li>Train: {@link #forward} (or {@link #hidden} + {@link #logits}, or the pieces of
+ *       {@link #trunk}) under a {@code GradientCollector}; {@link #parameters} can be set to
+ *       require gradients.
  * </ul>
  *
  * <p>The pieces: {@link Network} (the blocks, top to bottom), {@link StepRunner} (the cached
@@ -156,8 +156,18 @@ public final class Transformer implements AutoCloseable {
    * never exist at once.
    */
   public NDArray hidden(NDArray tokenIds, @Nullable LowRankDelta delta) {
+    return trunk(tokenIds, delta).hidden();
+  }
+
+  /**
+   * The training forward of token ids {@code [B, T]} in pieces (embedding, each layer, final norm)
+   * for activation recomputation; its constant inputs (rotary tables, causal mask) are made in the
+   * ids' manager.
+   */
+  public TrainingTrunk trunk(NDArray tokenIds, @Nullable LowRankDelta delta) {
     NDManager m = tokenIds.getManager();
-    for (long id : tokenIds.toType(DataType.INT64, false).toLongArray()) {
+    NDArray ids = tokenIds.reshape(-1).toType(DataType.INT64, false);
+    for (long id : ids.toLongArray()) {
       if (id < 0 || id >= config.vocabSize()) { // an index outside the table would crash natively
         throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
       }
@@ -175,11 +185,8 @@ public final class Transformer implements AutoCloseable {
       }
     }
     NDList cosSin = network.rope(m, positions, b, t);
-    Step step = new Step(m, b, t, cosSin.get(0), cosSin.get(1),
-        m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), null, null, null,
-        delta == null ? null : List.of(new LowRankDelta.Rows(delta, null)), null);
-    NDArray x = network.embed(m, tokenIds.reshape(-1).toType(DataType.INT64, false));
-    return network.norm(network.layers(x, step));
+    return new TrainingTrunk(network, ids, b, t, cosSin.get(0), cosSin.get(1),
+        m.create(mask, new Shape(1, 1, t, t)).toType(options.dtype(), false), delta);
   }
 
   /** The LM head: hidden states {@code [N, dim]} to logits {@code [N, V]}. */

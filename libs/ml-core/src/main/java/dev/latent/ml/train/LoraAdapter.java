@@ -53,6 +53,12 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
   /** Adapted parts of each model parameter, by identity of the weight the engine projects with. */
   private final Map<NDArray, List<Target>> byWeight = new IdentityHashMap<>();
   private boolean training;
+  /** Dropout masks: drawn fresh each forward, drawn and kept, or replayed from the kept ones. */
+  private Masks masks = Masks.FRESH;
+  private final Map<Target, NDArray> kept = new IdentityHashMap<>();
+  private @Nullable NDManager keptIn;
+
+  private enum Masks { FRESH, KEEP, REPLAY }
 
   private LoraAdapter(Transformer model, LoraConfig config, NDManager manager) {
     this.model = model;
@@ -154,6 +160,29 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
   }
 
   /**
+   * From now on each adapted module's dropout mask is kept (in {@code into}) for
+   * {@link #replayMasks}: activation recomputation runs the same forward twice.
+   */
+  void keepMasks(NDManager into) {
+    freshMasks();
+    keptIn = into;
+    masks = Masks.KEEP;
+  }
+
+  /** Each module's next dropout uses the mask kept for it by {@link #keepMasks} (once). */
+  void replayMasks() {
+    masks = Masks.REPLAY;
+  }
+
+  /** Fresh masks again; kept ones are dropped. */
+  void freshMasks() {
+    kept.values().forEach(NDArray::close);
+    kept.clear();
+    keptIn = null;
+    masks = Masks.FRESH;
+  }
+
+  /**
    * {@code s·(drop(x) Aᵀ) Bᵀ} for the adapted parts of {@code weight}, in their output columns
    * ({@code [N, out]}), or null when {@code weight} is not adapted. Arrays go to x's manager.
    */
@@ -173,7 +202,7 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
       if (t.from() > at) {
         columns.add(m.zeros(new Shape(n, t.from() - at), x.getDataType()));
       }
-      NDArray u = Linear.linear(dropout(x), t.a()).singletonOrThrow().mul(s); // [N, r]
+      NDArray u = Linear.linear(dropout(x, t), t.a()).singletonOrThrow().mul(s); // [N, r]
       columns.add(Linear.linear(u, t.b()).singletonOrThrow()); // [N, out_i]
       at = t.to();
     }
@@ -183,14 +212,27 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
     return columns.size() == 1 ? columns.singletonOrThrow() : NDArrays.concat(columns, 1);
   }
 
-  private NDArray dropout(NDArray x) {
+  private NDArray dropout(NDArray x, Target t) {
     double p = config.dropout();
     if (!training || p == 0) {
       return x;
     }
-    NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape(), x.getDataType())
-        .gte((float) p).toType(x.getDataType(), false).div((float) (1 - p));
-    return x.mul(keep);
+    NDArray keep; // boolean [N, in]
+    if (masks == Masks.REPLAY) {
+      keep = kept.remove(t);
+      if (keep == null) {
+        throw new IllegalStateException("no kept dropout mask for " + t.hfName());
+      }
+      keep.attach(x.getManager());
+    } else {
+      keep = x.getManager().randomUniform(0f, 1f, x.getShape(), x.getDataType()).gte((float) p);
+    }
+    NDArray scaled = keep.toType(x.getDataType(), false).div((float) (1 - p));
+    if (masks == Masks.KEEP) {
+      keep.attach(keptIn);
+      kept.put(t, keep);
+    }
+    return x.mul(scaled);
   }
 
   /** The adapter's gradients after a backward pass, keyed as {@link #parameters}; handles in {@code into}. */

@@ -52,6 +52,7 @@ public final class Trainer implements AutoCloseable {
   private final double beta;
   private final Map<String, NDArray> trained;
   private int lmHeadChunkRows = LmHeadChunks.DEFAULT_ROWS;
+  private boolean recomputeActivations = true;
   private double rpoAlpha;
   private long recomputed;
 
@@ -95,6 +96,16 @@ public final class Trainer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Causal-LM steps recompute each decoder layer's activations in the backward instead of keeping
+   * them ({@link LayerRecompute}; on by default): the same loss and gradients, one layer's
+   * activations at a time, one more forward per step.
+   */
+  public Trainer activationRecompute(boolean on) {
+    this.recomputeActivations = on;
+    return this;
+  }
+
   public AdamOptimizer optimizer() {
     return optimizer;
   }
@@ -103,9 +114,12 @@ public final class Trainer implements AutoCloseable {
   public StepStats step(List<LmBatch> micro) {
     return run(micro.size(), (m, i, gc, scale) -> {
       LmBatch b = micro.get(i);
-      NDArray hidden = model.hidden(ids(m, b.inputs()), lora); // [B*T, dim]
-      float loss = LmHeadChunks.backward(model, hidden, ids(m, b.targets()).reshape(-1),
-          mask(m, b.mask()).reshape(-1), scale, gc, lmHeadChunkRows);
+      NDArray targets = ids(m, b.targets()).reshape(-1);
+      NDArray mask = mask(m, b.mask()).reshape(-1);
+      float loss = recomputeActivations
+          ? LayerRecompute.backward(model, lora, ids(m, b.inputs()), targets, mask, scale, gc, lmHeadChunkRows)
+          : LmHeadChunks.backward(model, model.hidden(ids(m, b.inputs()), lora), targets, mask, scale, gc,
+              lmHeadChunkRows); // hidden [B*T, dim]
       return new Pass(loss, b.trainedTokens(), null);
     });
   }

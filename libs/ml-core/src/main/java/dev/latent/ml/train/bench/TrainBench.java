@@ -22,14 +22,17 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * {@code --shape 15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]}:
- * AdamW steps on random weights and random tokens; prints one JSON line with training tokens per
- * second (median-free: total over the timed steps after one warm-up step) and the process's peak
- * resident memory ({@code VmHWM}), so run one method per JVM. {@code baseline_rss_bytes} is the
- * process before the model (JVM + libtorch, the same for every method) and
- * {@code training_peak_bytes} the peak above it: model, gradients, optimizer state, activations.
- * The peak is reset after the setup (see {@link #resetPeak}); {@code setup_peak_bytes} is the one
- * before.
+ * {@code --shape 15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]
+ * [--recompute true|false]}: AdamW steps on random weights and random tokens; prints one JSON line
+ * with training tokens per second (total over the timed steps after one warm-up step) and memory,
+ * so run one method per JVM.
+ *
+ * <p>{@code peak_memory_bytes} is the training's peak: the process's peak resident memory while
+ * training ({@code VmHWM}, reset after the setup, see {@link #resetPeak}) minus its resident memory
+ * before the model was built ({@code baseline_rss_bytes}: JVM and libtorch code, the same for every
+ * method and not what a GPU's {@code max_memory_allocated} would count either). It holds the
+ * weights, gradients, optimizer state, activations, the JVM heap's growth and whatever the native
+ * allocator keeps. {@code process_peak_bytes} is the whole process's peak, baseline included.
  */
 public final class TrainBench {
 
@@ -37,7 +40,7 @@ public final class TrainBench {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> a = new HashMap<>(Map.of("--shape", "15m", "--method", "full", "--seq", "256",
-        "--batch", "8", "--steps", "3", "--device", "cpu"));
+        "--batch", "8", "--steps", "3", "--device", "cpu", "--recompute", "true"));
     for (int i = 0; i + 1 < args.length; i += 2) {
       a.put(args[i], args[i + 1]);
     }
@@ -50,6 +53,7 @@ public final class TrainBench {
     int seq = Integer.parseInt(a.get("--seq"));
     int batch = Integer.parseInt(a.get("--batch"));
     int steps = Integer.parseInt(a.get("--steps"));
+    boolean recompute = Boolean.parseBoolean(a.get("--recompute"));
     Random random = new Random(1);
     List<LmBatch.Sequence> seqs = new ArrayList<>();
     for (int b = 0; b < batch; b++) {
@@ -77,20 +81,23 @@ public final class TrainBench {
       boolean reset = resetPeak();
       try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(AdamOptimizer.Kind.ADAMW, 0.01f),
           LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-4, 0, steps + 1), 1.0, 0)) {
+        trainer.activationRecompute(recompute);
         double loss = trainer.step(data).loss();
         long t0 = System.nanoTime();
         for (int s = 0; s < steps; s++) {
           loss = trainer.step(data).loss();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
+        long peak = rss("VmHWM");
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
-                + "\"device\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,\"peak_memory_bytes\":%d,"
-                + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
-                + "\"training_peak_bytes\":%d,\"model_rss_bytes\":%d,\"parameter_bytes\":%d,\"loss\":%.4f}",
-            a.get("--shape"), method, seq, batch, steps, options.device(), (double) batch * seq * steps / secs,
-            secs / steps, rss("VmHWM"), reset, setupPeak, baseline, rss("VmHWM") - baseline, modelRss,
-            model.parameterBytes(), loss));
+                + "\"device\":\"%s\",\"recompute\":%b,\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
+                + "\"peak_memory_bytes\":%d,\"process_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
+                + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"model_rss_bytes\":%d,"
+                + "\"parameter_bytes\":%d,\"loss\":%.4f}",
+            a.get("--shape"), method, seq, batch, steps, options.device(), recompute,
+            (double) batch * seq * steps / secs, secs / steps, peak - baseline, peak, baseline, reset, setupPeak,
+            modelRss, model.parameterBytes(), loss));
       }
     }
   }

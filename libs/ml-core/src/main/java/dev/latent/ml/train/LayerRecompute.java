@@ -1,0 +1,114 @@
+package dev.latent.ml.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.TrainingTrunk;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Activation recomputation (gradient checkpointing) per decoder layer for one causal-LM
+ * micro-batch: the trick {@link LmHeadChunks} plays on the LM head, applied to every layer.
+ *
+ * <ol>
+ *   <li>The layers run without a tape; only each layer's input {@code x_l [B*T, dim]} is kept.
+ *   <li>The final norm and the chunked LM head run with one; their backward leaves
+ *       {@code ∂L/∂x_L} in the gradient of the last layer's output (a leaf).
+ *   <li>From the top down, layer {@code l} runs again from its kept input, now a leaf that wants a
+ *       gradient, and the backward of {@code Σ out·g} with {@code g = ∂L/∂x_{l+1}} (its gradient
+ *       with respect to {@code out} is {@code g}) adds the layer's parameter gradients and leaves
+ *       {@code ∂L/∂x_l} in the input's gradient: the next {@code g}.
+ *   <li>The embedding, taped from the start when it trains (it saves only the ids), takes the
+ *       last {@code g}.
+ * </ol>
+ *
+ * Each layer's arrays and tape live in a scope closed before the next, so the step holds one
+ * layer's activations plus the kept inputs instead of every layer's activations, for one more
+ * forward per step. LoRA dropout draws its masks in the first forward and replays them in the
+ * recomputation, so loss and gradients are those of the taped forward.
+ */
+final class LayerRecompute {
+
+  private static final String EMBEDDING = "model.embed_tokens.weight";
+
+  private LayerRecompute() {}
+
+  /**
+   * Forward and backward of the mean masked NLL of {@code tokenIds [B, T]} (targets and mask
+   * {@code [B*T]}) scaled by {@code scale}; returns the unscaled loss, as {@link LmHeadChunks#backward}.
+   */
+  static float backward(Transformer model, @Nullable LoraAdapter lora, NDArray tokenIds, NDArray targets,
+      NDArray mask, float scale, GradientCollector gc, int rows) {
+    NDManager m = tokenIds.getManager();
+    TrainingTrunk trunk = model.trunk(tokenIds, lora);
+    int layers = trunk.numLayers();
+    // the parameter's own flag: DJL's hasGradient() of an op's result reads false even on a tape
+    boolean embeddingTrains = model.parameters().get(EMBEDDING).hasGradient();
+    NDArray embedded = trunk.embed(m); // [B*T, dim], taped when the embedding trains
+    List<NDArray> inputs = new ArrayList<>(layers);
+    NDArray x = embeddingTrains ? embedded.stopGradient() : embedded;
+    if (lora != null) {
+      lora.keepMasks(m);
+    }
+    try {
+      // 1. every layer without a tape, keeping its input
+      JniUtils.setGradMode(false);
+      try {
+        for (int l = 0; l < layers; l++) {
+          inputs.add(x);
+          try (NDManager scope = m.newSubManager()) {
+            x.tempAttach(scope); // back to m when the layer's scope closes
+            NDArray out = trunk.layer(l, x);
+            out.attach(m);
+            x = out;
+          }
+        }
+      } finally {
+        JniUtils.setGradMode(true);
+      }
+      // 2. final norm + chunked LM head: ∂L/∂x_L into x's gradient
+      NDArray g;
+      float loss;
+      x.setRequiresGradient(true);
+      try (NDManager scope = m.newSubManager()) {
+        x.attach(scope);
+        loss = LmHeadChunks.backward(model, trunk.norm(x), targets, mask, scale, gc, rows);
+        g = x.getGradient(); // zeros when no position trained
+        g.attach(m);
+      }
+      // 3. each layer again, with a tape, from the top
+      if (lora != null) {
+        lora.replayMasks();
+      }
+      for (int l = layers - 1; l >= 0; l--) {
+        NDArray in = inputs.get(l);
+        try (NDManager scope = m.newSubManager()) {
+          in.attach(scope);
+          g.attach(scope);
+          // always: so the output is on the tape whatever the layer trains (layer 0's input
+          // gradient is then computed when the embedding does not train, a small waste)
+          in.setRequiresGradient(true);
+          gc.backward(trunk.layer(l, in).mul(g).sum());
+          g = in.getGradient();
+          g.attach(m);
+        }
+      }
+      // 4. the embedding
+      if (embeddingTrains) {
+        try (NDManager scope = m.newSubManager()) {
+          g.attach(scope);
+          gc.backward(embedded.mul(g).sum());
+        }
+      }
+      return loss;
+    } finally {
+      if (lora != null) {
+        lora.freshMasks();
+      }
+    }
+  }
+}
