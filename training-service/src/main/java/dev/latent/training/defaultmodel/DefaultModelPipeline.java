@@ -64,8 +64,12 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_batch", "8");
     DEFAULTS.put("dpo_lr", "0.00005");
     DEFAULTS.put("dpo_beta", "0.1");
+    // weight of the chosen responses' NLL per token added to the DPO loss (the job's rpo_alpha)
+    DEFAULTS.put("dpo_rpo_alpha", "0");
     // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
     DEFAULTS.put("dpo_worked_chosen", "false");
+    // sampled: wrong samples are the rejected responses; greedy: the greedy completion when wrong
+    DEFAULTS.put("dpo_rejected", "sampled");
     DEFAULTS.put("eval_tasks", "150");
     DEFAULTS.put("max_tokens", "40");
     DEFAULTS.put("eval_batch", "128");
@@ -212,8 +216,9 @@ public final class DefaultModelPipeline {
     int pairs = samplePairs(sftModel, dpoPrompts, dpoFile, seed);
     seconds.put("dpo sampling", secs(t0));
     t0 = System.nanoTime();
-    String dpoModel = job(sftModel, upload(dpoFile), null, "dpo",
-        hp(i("dpo_epochs"), i("dpo_batch"), d("dpo_lr"), d("dpo_beta")), seed, "dpo");
+    JsonObject dpoHp = hp(i("dpo_epochs"), i("dpo_batch"), d("dpo_lr"), d("dpo_beta"));
+    dpoHp.addProperty("rpo_alpha", d("dpo_rpo_alpha"));
+    String dpoModel = job(sftModel, upload(dpoFile), null, "dpo", dpoHp, seed, "dpo");
     seconds.put("dpo", secs(t0));
     results.put("dpo", evaluate(dpoModel, heldOut));
 
@@ -240,9 +245,13 @@ public final class DefaultModelPipeline {
     }
   }
 
-  /** Samples {@code dpo_samples} completions per prompt; a pair is a verified-correct and a wrong one. */
+  /**
+   * Samples {@code dpo_samples} completions per prompt (and the greedy one when {@code dpo_rejected}
+   * is greedy) and writes the {@link PreferencePairs} to {@code file}.
+   */
   private int samplePairs(String model, List<Tasks.Task> tasks, Path file, long seed) throws IOException {
     int k = i("dpo_samples");
+    PreferencePairs.Rejected mode = PreferencePairs.Rejected.of(recipe.get("dpo_rejected"));
     List<String> prompts = new ArrayList<>();
     for (Tasks.Task t : tasks) {
       for (int j = 0; j < k; j++) {
@@ -250,42 +259,36 @@ public final class DefaultModelPipeline {
       }
     }
     List<String> completions;
+    List<String> greedy = null;
     try (Evaluator e = new Evaluator(store.resolve(model), i("max_tokens"))) {
       completions = e.complete(prompts, d("dpo_temperature"), seed * 1000 + 17, i("eval_batch"));
+      if (mode == PreferencePairs.Rejected.GREEDY) {
+        greedy = e.complete(tasks.stream().map(Tasks.Task::prompt).toList(), 0, null, i("eval_batch"));
+      }
     }
-    StringBuilder sb = new StringBuilder();
-    int pairs = 0;
+    List<List<String>> samples = new ArrayList<>();
     int right = 0;
     for (int t = 0; t < tasks.size(); t++) {
+      samples.add(completions.subList(t * k, (t + 1) * k));
       Tasks.Task task = tasks.get(t);
-      List<String> good = new ArrayList<>();
-      List<String> bad = new ArrayList<>();
-      for (int j = 0; j < k; j++) {
-        String c = completions.get(t * k + j);
-        (Tasks.correct(task, c) ? good : bad).add(c);
-      }
-      right += good.size();
-      // Decoding stray bytes gives U+FFFD, which does not re-encode to the sampled tokens: such a
-      // sample is not what the model wrote, so it makes no pair.
-      bad.removeIf(c -> !c.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7F || ch == '\n'));
-      if (bad.isEmpty() || good.isEmpty() && !Boolean.parseBoolean(recipe.get("dpo_worked_chosen"))) {
-        continue;
-      }
-      // No correct sample: the worked solution is the chosen one (still verified correct).
-      String chosen = good.isEmpty() ? task.completion() : good.getFirst();
-      for (String rejected : bad.subList(0, Math.min(2, bad.size()))) {
-        JsonObject o = new JsonObject();
-        o.addProperty("prompt", task.prompt());
-        o.addProperty("chosen", chosen);
-        o.addProperty("rejected", rejected);
-        sb.append(gson.toJson(o)).append('\n');
-        pairs++;
-      }
+      right += (int) samples.getLast().stream().filter(c -> Tasks.correct(task, c)).count();
+    }
+    List<PreferencePairs.Pair> pairs = PreferencePairs.select(tasks, samples, greedy, mode,
+        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")));
+    StringBuilder sb = new StringBuilder();
+    for (PreferencePairs.Pair p : pairs) {
+      JsonObject o = new JsonObject();
+      o.addProperty("prompt", p.prompt());
+      o.addProperty("chosen", p.chosen());
+      o.addProperty("rejected", p.rejected());
+      sb.append(gson.toJson(o)).append('\n');
     }
     Files.writeString(file, sb);
-    say(String.format(Locale.ROOT, "dpo sampling: %d samples, %.1f%% correct, %d pairs", prompts.size(),
-        100.0 * right / prompts.size(), pairs));
-    return pairs;
+    String greedyRight = greedy == null ? "" : String.format(Locale.ROOT, ", greedy %.1f%% correct",
+        100.0 * Evaluator.score(tasks, greedy).value());
+    say(String.format(Locale.ROOT, "dpo sampling: %d samples, %.1f%% correct%s, %d pairs (rejected: %s)",
+        prompts.size(), 100.0 * right / prompts.size(), greedyRight, pairs.size(), recipe.get("dpo_rejected")));
+    return pairs.size();
   }
 
   private static String text(String s) {

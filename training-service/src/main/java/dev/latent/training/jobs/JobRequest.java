@@ -73,6 +73,9 @@ public record JobRequest(
       if (!"dpo".equals(type) && h.beta() != null) {
         throw ProblemException.invalidParameter("hyperparameters.beta", "beta applies to dpo only");
       }
+      if (!"dpo".equals(type) && h.rpoAlpha() != null) {
+        throw ProblemException.invalidParameter("hyperparameters.rpo_alpha", "rpo_alpha applies to dpo only");
+      }
       return h;
     }
   }
@@ -93,9 +96,12 @@ public record JobRequest(
       @JsonProperty("max_grad_norm") @Nullable Double maxGradNorm,
       @JsonProperty("gradient_accumulation_steps") @Nullable Integer gradientAccumulationSteps,
       @Nullable Lora lora,
-      @Nullable Double beta) {
+      @Nullable Double beta,
+      // DPO + rpo_alpha × the chosen responses' NLL per token (RPO; TRL's name); absent or 0 = plain DPO
+      @JsonProperty("rpo_alpha") @Nullable Double rpoAlpha) {
 
-    static final Hyperparameters EMPTY = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null, null);
+    static final Hyperparameters EMPTY = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null,
+        null, null);
 
     public Hyperparameters {
       range("n_epochs", nEpochs, 1, 1000);
@@ -111,6 +117,9 @@ public record JobRequest(
       }
       if (weightDecay != null && (weightDecay < 0 || weightDecay > 1 || weightDecay.isNaN())) {
         throw ProblemException.invalidParameter("hyperparameters.weight_decay", "weight_decay must be in [0, 1]");
+      }
+      if (rpoAlpha != null && !(rpoAlpha >= 0 && rpoAlpha <= 100)) {
+        throw ProblemException.invalidParameter("hyperparameters.rpo_alpha", "rpo_alpha must be in [0, 100]");
       }
       if (maxGradNorm != null && (maxGradNorm < 0 || maxGradNorm.isNaN())) {
         throw ProblemException.invalidParameter("hyperparameters.max_grad_norm", "max_grad_norm must be >= 0 (0 disables clipping)");

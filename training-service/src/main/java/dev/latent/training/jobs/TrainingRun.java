@@ -108,7 +108,8 @@ final class TrainingRun {
           h.lora().dropout() == null ? 0 : h.lora().dropout(),
           h.lora().targetModules() == null ? List.of() : h.lora().targetModules()), job.seed());
       try (Trainer trainer = new Trainer(model, adapter, reference, settings, schedule,
-          h.maxGradNorm() == null ? 1.0 : h.maxGradNorm(), h.beta() == null ? 0.1 : h.beta())) {
+          h.maxGradNorm() == null ? 1.0 : h.maxGradNorm(), h.beta() == null ? 0.1 : h.beta())
+          .rpoAlpha(h.rpoAlpha() == null ? 0 : h.rpoAlpha())) {
         int step = 0;
         long tokens = 0;
         if (resume != null) {
@@ -167,6 +168,7 @@ final class TrainingRun {
             metrics.put("rejected_reward", stats.dpo().rejectedReward());
             metrics.put("reward_margin", stats.dpo().margin());
             metrics.put("reward_accuracy", stats.dpo().accuracy());
+            metrics.put("chosen_nll", stats.dpo().chosenNll());
           }
           boolean checkpoint = step % props.checkpointEvery() == 0 || step == total;
           if (checkpoint && !validation.isEmpty()) {

@@ -120,6 +120,13 @@ class JobsApiTest {
         .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.lr_scheduler");
     create(Map.of("model", "tiny", "training_file", text, "method", method("pretrain", Map.of("lora", Map.of("r", 0)))))
         .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.lora.r");
+    create(Map.of("model", "tiny", "training_file", text, "method", method("dpo", Map.of("rpo_alpha", -0.5))))
+        .expectStatus().isBadRequest().expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+        .expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.rpo_alpha")
+        .jsonPath("$.detail").isEqualTo("rpo_alpha must be in [0, 100]");
+    create(Map.of("model", "tiny", "training_file", text, "method", method("supervised", Map.of("rpo_alpha", 1))))
+        .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.rpo_alpha")
+        .jsonPath("$.detail").isEqualTo("rpo_alpha applies to dpo only");
     create(Map.of("model", "tiny", "training_file", text, "method", Map.of("type", "rlhf")))
         .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("method.type");
     client.get().uri("/v1/fine_tuning/jobs/ftjob-nope").exchange().expectStatus().isNotFound();
