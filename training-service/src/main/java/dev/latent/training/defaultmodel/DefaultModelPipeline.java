@@ -146,6 +146,7 @@ public final class DefaultModelPipeline {
 
   void run() throws Exception {
     long began = System.nanoTime();
+    String loadAtStart = ResultsReport.loadAverage();
     Files.createDirectories(work);
     long seed = Long.parseLong(recipe.get("seed"));
     String name = recipe.get("name");
@@ -226,7 +227,8 @@ public final class DefaultModelPipeline {
     String finalModel = dpoModel;
     copyModel(store.resolve(finalModel), out);
     seconds.put("total", secs(began));
-    writeResults(results, seconds, pairs, heldOut.size(), finalModel, sft.size());
+    new ResultsReport(recipe, results, seconds, pairs, heldOut.size(), sft.size(), finalModel, loadAtStart,
+        ResultsReport.loadAverage(), log).write(out);
     say("wrote " + out);
   }
 
@@ -408,39 +410,8 @@ public final class DefaultModelPipeline {
 
   private static void copyModel(Path from, Path to) throws IOException {
     Files.createDirectories(to);
-    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+    for (String f : ResultsReport.MODEL_FILES) {
       Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
-  }
-
-  private void writeResults(Map<String, Evaluator.Accuracy> results, Map<String, Double> seconds, int pairs,
-      int heldOut, String finalModel, int sftN) throws IOException {
-    StringBuilder md = new StringBuilder();
-    md.append("# ").append(recipe.get("name")).append(": results\n\n");
-    md.append("Written by `./platform train default-model` (").append(Instant.now().toString(), 0, 16)
-        .append(" UTC). Held-out exact match: ").append(heldOut)
-        .append(" generated tasks whose prompts occur in no training file, greedy decoding, the answer is the text after `</think>`.\n\n");
-    md.append("| stage | accuracy | add | compare | count | sort | reverse |\n|---|---|---|---|---|---|---|\n");
-    results.forEach((stage, a) -> {
-      md.append("| ").append(stage).append(" | ").append(String.format(Locale.ROOT, "%.1f%% (%d/%d)", 100 * a.value(),
-          a.correct(), a.total()));
-      for (Tasks.Kind k : Tasks.Kind.values()) {
-        int[] c = a.perKind().getOrDefault(k, new int[2]);
-        md.append(" | ").append(c[0]).append('/').append(c[1]);
-      }
-      md.append(" |\n");
-    });
-    md.append("\nDPO pairs sampled from the SFT model: ").append(pairs).append(". SFT examples: ").append(sftN)
-        .append(".\n\n| step | seconds |\n|---|---|\n");
-    seconds.forEach((k, v) -> md.append("| ").append(k).append(" | ").append(String.format(Locale.ROOT, "%.0f", v)).append(" |\n"));
-    md.append("\nFinal model: `").append(finalModel).append("` (copied here).\n\n## Recipe\n\n```\n");
-    recipe.forEach((k, v) -> md.append(k).append(" = ").append(v).append('\n'));
-    md.append("```\n\n## Log\n\n```\n");
-    log.forEach(l -> md.append(l).append('\n'));
-    md.append("```\n");
-    Files.writeString(out.resolve("RESULTS.md"), md);
-    JsonObject r = new JsonObject();
-    recipe.forEach(r::addProperty);
-    Files.writeString(out.resolve("recipe.json"), new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(r) + "\n");
   }
 }
