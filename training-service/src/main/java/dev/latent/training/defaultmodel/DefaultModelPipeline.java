@@ -70,6 +70,8 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_worked_chosen", "false");
     // sampled: wrong samples are the rejected responses; greedy: the greedy completion when wrong
     DEFAULTS.put("dpo_rejected", "sampled");
+    // true: a rejected response ends after its first token that differs from the chosen one
+    DEFAULTS.put("dpo_cut_rejected", "false");
     DEFAULTS.put("eval_tasks", "150");
     DEFAULTS.put("max_tokens", "40");
     DEFAULTS.put("eval_batch", "128");
@@ -276,7 +278,7 @@ public final class DefaultModelPipeline {
       right += (int) samples.getLast().stream().filter(c -> Tasks.correct(task, c)).count();
     }
     List<PreferencePairs.Pair> pairs = PreferencePairs.select(tasks, samples, greedy, mode,
-        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")));
+        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")), Boolean.parseBoolean(recipe.get("dpo_cut_rejected")));
     StringBuilder sb = new StringBuilder();
     for (PreferencePairs.Pair p : pairs) {
       JsonObject o = new JsonObject();

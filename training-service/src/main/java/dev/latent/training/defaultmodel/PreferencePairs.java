@@ -14,7 +14,12 @@ import org.jspecify.annotations.Nullable;
  *       held-out score is greedy, so these pairs push down exactly the answers the score counts as
  *       wrong; a wrong sample is often an unlikely path that greedy decoding never takes.
  * </ul>
- * Decoding stray bytes gives U+FFFD, which does not re-encode to the sampled tokens: such a
+ * With {@code cut}, a rejected response ends after its first character (= token: the tokenizer is
+ * byte-level) that differs from the chosen one. The tokens after a first mistake are mostly right
+ * given it (the answer copies the wrong step), and plain DPO pushes all of them down, teaching the
+ * model not to copy its own reasoning into the answer; cut, only the mistake itself is pushed down.
+ *
+ * <p>Decoding stray bytes gives U+FFFD, which does not re-encode to the sampled tokens: such a
  * completion is not what the model wrote, so it is never a rejected one.
  */
 final class PreferencePairs {
@@ -43,7 +48,7 @@ final class PreferencePairs {
    * @param workedChosen a task without a correct sample pairs its worked solution (off-policy)
    */
   static List<Pair> select(List<Tasks.Task> tasks, List<List<String>> samples, @Nullable List<String> greedy,
-      Rejected rejected, boolean workedChosen) {
+      Rejected rejected, boolean workedChosen, boolean cut) {
     if (rejected == Rejected.GREEDY && greedy == null) {
       throw new IllegalArgumentException("greedy completions are needed for dpo_rejected=greedy");
     }
@@ -67,10 +72,19 @@ final class PreferencePairs {
       }
       String chosen = good.isEmpty() ? task.completion() : good.getFirst();
       for (String r : bad.subList(0, Math.min(2, bad.size()))) {
-        pairs.add(new Pair(task.prompt(), chosen, r));
+        pairs.add(new Pair(task.prompt(), chosen, cut ? cutAfterFirstDifference(chosen, r) : r));
       }
     }
     return pairs;
+  }
+
+  /** {@code rejected} up to and including its first character that differs from {@code chosen}. */
+  static String cutAfterFirstDifference(String chosen, String rejected) {
+    int i = 0;
+    while (i < chosen.length() && i < rejected.length() && chosen.charAt(i) == rejected.charAt(i)) {
+      i++;
+    }
+    return rejected.substring(0, Math.min(rejected.length(), i + 1));
   }
 
   private static boolean printable(String s) {
