@@ -31,9 +31,10 @@ import reactor.core.publisher.Mono;
  *       (the delete is what makes billing exactly-once);
  *   <li>then holds: insert the reservation ({@code where not exists} a usage record of the id,
  *       {@code on conflict do nothing}: 0 rows = the id was used before), then the conditional
- *       {@code spent + reserved + amount <= limit} update, one binding per hold in batch order,
- *       so the database serialises them and the budget cannot be overspent. Holds that found no
- *       budget row get one created and are tried once more; those still refused are deleted.
+ *       {@code spent + reserved + amount <= limit} update — once per key and period for the sum of
+ *       its holds, and where that sum does not fit, one binding per hold in batch order — so the
+ *       database serialises them and the budget cannot be overspent. Holds that found no budget
+ *       row get one created and are tried once more; those still refused are deleted.
  * </ul>
  *
  * On PostgreSQL the batch's budget rows are first locked in key order, so two replicas' batches
@@ -182,7 +183,49 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
           budgeted.add(i);
         }
       }
-      return holdBudgets(connection, batch, budgeted, outcomes, true);
+      return holdTogether(connection, batch, budgeted, outcomes);
+    });
+  }
+
+  /**
+   * One conditional update per key and period for the sum of its holds (the usual case: they all
+   * fit, and then they would have fitted one after the other too). The holds of a key whose sum
+   * does not fit go on to be tried one by one, in batch order.
+   */
+  private static Mono<Void> holdTogether(Connection connection, List<Write> batch, List<Integer> budgeted,
+      Outcome[] outcomes) {
+    if (budgeted.isEmpty()) {
+      return Mono.empty();
+    }
+    Map<List<Object>, List<Integer>> groups = new LinkedHashMap<>();
+    for (int i : budgeted) {
+      Reservation r = batch.get(i).reservation();
+      groups.computeIfAbsent(List.of(r.keyId(), Objects.requireNonNull(r.periodStart())), g -> new ArrayList<>()).add(i);
+    }
+    List<List<Integer>> members = new ArrayList<>(groups.values());
+    List<Object[]> rows = new ArrayList<>();
+    for (List<Integer> group : members) {
+      BigDecimal sum = BigDecimal.ZERO;
+      BigDecimal limit = null;
+      for (int i : group) {
+        Hold h = (Hold) batch.get(i);
+        sum = sum.add(h.reservation().amount());
+        limit = limit == null || h.limit().compareTo(limit) < 0 ? h.limit() : limit; // the strictest
+      }
+      Reservation first = batch.get(group.getFirst()).reservation();
+      rows.add(new Object[] {sum, first.keyId(), utc(Objects.requireNonNull(first.periodStart())), limit});
+    }
+    return rowsUpdated(connection, HOLD, rows).flatMap(held -> {
+      List<Integer> oneByOne = new ArrayList<>();
+      for (int g = 0; g < members.size(); g++) {
+        if (held[g] > 0) {
+          members.get(g).forEach(i -> outcomes[i] = Outcome.HELD);
+        } else {
+          oneByOne.addAll(members.get(g));
+        }
+      }
+      oneByOne.sort(null); // batch order
+      return holdBudgets(connection, batch, oneByOne, outcomes, true);
     });
   }
 
