@@ -36,15 +36,27 @@ public final class GatewayBench {
 
   private record Sample(long totalNanos, long firstByteNanos, boolean ok) {}
 
+  /** What one load phase did: the answers, and how late the generator sent (it shares the CPUs). */
+  private record Phase(List<Sample> samples, long sent, double sendSeconds, double sendLagP99Ms) {}
+
   /**
-   * @param gatewayCpuMs CPU time the gateway process used per answered request in the measured
-   *     phase (user + system): a figure that, unlike latency, hardly depends on what else runs
-   * @param benchCpuMs the same for this process (load generator + stub backend)
+   * @param gatewayCpuMs CPU time the gateway process used (user + system, its own
+   *     {@code process_cpu_time}) per request it answered in the measured phase (its own
+   *     {@code latent_gateway_requests_total}): a figure that, unlike latency, hardly depends on what
+   *     else runs, and that a backlog of timed-out requests cannot dilute
+   * @param gatewayAnswered requests the gateway itself counted as answered in that phase
+   * @param benchCpuMs CPU of this process (load generator + stub backend) per request sent
+   * @param machineBusy share of all CPUs busy during the phase (/proc/stat; NaN where unknown)
+   * @param warning why the latency / throughput figures of this line do not measure the gateway alone, or null
    */
   private record Result(String mode, double rps, double p50, double p99, double fb50, long errors,
-      double gatewayCpuMs, double benchCpuMs) {}
+      double gatewayCpuMs, long gatewayAnswered, double benchCpuMs, double sendRps, double sendLagP99Ms,
+      double machineBusy, String warning) {}
 
   public static void main(String[] args) throws Exception {
+    // A starved run times out thousands of client requests; count them, do not log each one.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("reactor.netty"))
+        .setLevel(ch.qos.logback.classic.Level.ERROR);
     Map<String, String> options = parse(args);
     int rps = Integer.parseInt(options.getOrDefault("rps", "1000"));
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
@@ -76,15 +88,24 @@ public final class GatewayBench {
         }
       }
       double routedRps = routed == null ? Double.NaN : routed.rps();
+      double routedCpu = routed == null ? Double.NaN : routed.gatewayCpuMs();
       for (Result r : results) {
         System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"rps_achieved\":%.1f,"
                 + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p50_added_ms\":%.3f,\"p99_added_ms\":%.3f,"
                 + "\"throughput_ratio\":%.3f,\"first_byte_p50_ms\":%.3f,\"first_byte_added_ms\":%.3f,\"errors\":%d,"
-                + "\"ledger\":\"%s\",\"gateway_cpu_ms_per_request\":%.3f,\"bench_cpu_ms_per_request\":%.3f,\"cpus\":%d,\"load_average\":%.2f}%n",
+                + "\"ledger\":\"%s\",\"gateway_cpu_ms_per_request\":%.3f,\"gateway_cpu_ratio\":%.3f,"
+                + "\"gateway_answered\":%d,\"bench_cpu_ms_per_request\":%.3f,"
+                + "\"send_rps\":%.1f,\"send_lag_p99_ms\":%.1f,\"machine_cpu_busy\":%.2f,"
+                + "\"cpus\":%d,\"load_average\":%.2f,\"warning\":%s}%n",
             r.mode(), rps, seconds, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
-            r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(), r.benchCpuMs(),
-            Runtime.getRuntime().availableProcessors(),
-            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+            r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(),
+            r.gatewayCpuMs() / routedCpu, r.gatewayAnswered(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
+            r.machineBusy(), Runtime.getRuntime().availableProcessors(),
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+            r.warning() == null ? "null" : "\"" + r.warning().replace("\"", "'") + "\"");
+        if (r.warning() != null) {
+          System.err.println("bench gateway, " + r.mode() + ": " + r.warning());
+        }
       }
     }
     System.exit(0);
@@ -99,26 +120,47 @@ public final class GatewayBench {
         .baseUrl(base).responseTimeout(Duration.ofSeconds(10));
     try {
       load(client, key, rps, warmup, false);
+      GatewayCounters before = GatewayCounters.read(base, gateway);
       long start = System.nanoTime();
-      long gatewayCpu0 = cpuNanos(gateway);
       long benchCpu0 = cpuNanos(ProcessHandle.current());
-      List<Sample> json = load(client, key, rps, seconds, false);
+      long[] machine0 = MachineCpu.read();
+      Phase phase = load(client, key, rps, seconds, false);
       double elapsed = (System.nanoTime() - start) / 1e9;
-      long gatewayCpu = cpuNanos(gateway) - gatewayCpu0;
       long benchCpu = cpuNanos(ProcessHandle.current()) - benchCpu0;
-      List<Sample> streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
+      double busy = MachineCpu.busy(machine0, MachineCpu.read());
+      GatewayCounters after = GatewayCounters.read(base, gateway);
+      Phase streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
+      List<Sample> json = phase.samples();
       long okCount = json.stream().filter(Sample::ok).count();
-      long errors = json.size() - okCount + streams.stream().filter(s -> !s.ok()).count();
-      double answered = Math.max(1, json.size());
+      long errors = json.size() - okCount + streams.samples().stream().filter(s -> !s.ok()).count();
+      long answered = after.answered() - before.answered();
+      double gatewayCpuMs = gateway == null ? 0 : (after.cpuNanos() - before.cpuNanos()) / 1e6 / Math.max(1, answered);
+      double sendRps = phase.sent() / Math.max(1e-9, phase.sendSeconds());
       return new Result(mode, okCount / elapsed, percentile(json, 0.50, false), percentile(json, 0.99, false),
-          percentile(streams, 0.50, true), errors, gateway == null ? 0 : gatewayCpu / 1e6 / answered,
-          benchCpu / 1e6 / answered);
+          percentile(streams.samples(), 0.50, true), errors, gatewayCpuMs, gateway == null ? okCount : answered,
+          benchCpu / 1e6 / Math.max(1, phase.sent()), sendRps, phase.sendLagP99Ms(), busy,
+          warning(rps, sendRps, phase.sendLagP99Ms(), busy));
     } finally {
       pool.dispose();
     }
   }
 
-  private static List<Sample> load(reactor.netty.http.client.HttpClient client, String key, int rps,
+  /** Why a line's latency and throughput describe the machine rather than the gateway, or null. */
+  private static String warning(int rps, double sendRps, double lagP99Ms, double busy) {
+    List<String> why = new ArrayList<>();
+    if (sendRps < 0.95 * rps || lagP99Ms > 50) {
+      why.add(String.format(Locale.ROOT, "the load generator was starved (sent %.0f of %d RPS, p99 %.0f ms late)",
+          sendRps, rps, lagP99Ms));
+    }
+    if (busy > 0.90) {
+      why.add(String.format(Locale.ROOT, "all %d CPUs were %.0f%% busy (load generator, stub, gateway and any other "
+          + "work share them)", Runtime.getRuntime().availableProcessors(), 100 * busy));
+    }
+    return why.isEmpty() ? null : String.join("; ", why)
+        + ": latency and RPS measure queueing on this machine; compare gateway_cpu_ms_per_request";
+  }
+
+  private static Phase load(reactor.netty.http.client.HttpClient client, String key, int rps,
       int seconds, boolean stream) {
     String body = stream
         ? "{\"model\":\"stub-model\",\"stream\":true,\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
@@ -128,9 +170,16 @@ public final class GatewayBench {
     long total = (long) rps * seconds;
     CountDownLatch done = new CountDownLatch((int) total);
     long periodNanos = 1_000_000_000L / rps;
+    long[] lagMicros = new long[(int) total];
+    AtomicLong sentCount = new AtomicLong();
+    AtomicLong lastSent = new AtomicLong();
+    long begin = System.nanoTime();
     Flux.interval(Duration.ofNanos(periodNanos)).take(total).onBackpressureDrop(t -> done.countDown())
         .subscribe(tick -> {
           long sent = System.nanoTime();
+          // How late this request left compared with the fixed schedule (a starved generator sends in bursts).
+          lagMicros[(int) sentCount.getAndIncrement()] = Math.max(0, (sent - begin - (tick + 1) * periodNanos) / 1000);
+          lastSent.set(sent);
           AtomicLong firstByte = new AtomicLong();
           client.headers(h -> {
                 h.set("Content-Type", "application/json").set("X-Request-Id", UUID.randomUUID().toString())
@@ -157,7 +206,11 @@ public final class GatewayBench {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return new ArrayList<>(samples);
+    long n = sentCount.get();
+    long[] lags = java.util.Arrays.copyOf(lagMicros, (int) n);
+    java.util.Arrays.sort(lags);
+    double lagP99 = n == 0 ? Double.NaN : lags[(int) Math.min(n - 1, Math.ceil(0.99 * n) - 1)] / 1e3;
+    return new Phase(new ArrayList<>(samples), n, (Math.max(lastSent.get(), begin) - begin) / 1e9, lagP99);
   }
 
   private static long cpuNanos(ProcessHandle process) {
