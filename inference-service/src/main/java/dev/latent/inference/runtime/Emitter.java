@@ -15,8 +15,12 @@ final class Emitter {
   private Emitter() {}
 
   static void emit(Scheduler scheduler, Sequence s, float[] logits) {
+    emit(scheduler, s, s.sampler.next(logits));
+  }
+
+  /** As {@link #emit(Scheduler, Sequence, float[])} for a token already sampled. */
+  static void emit(Scheduler scheduler, Sequence s, SampledToken pick) {
     ServedModel model = s.request.model();
-    SampledToken pick = s.sampler.next(logits);
     int token = pick.id();
     s.generated.add(token);
     if (s.generated.size() == 1) {

@@ -5,6 +5,7 @@ import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.sampling.SampledToken;
 import dev.latent.support.problem.ProblemException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -47,6 +48,7 @@ public final class Scheduler implements AutoCloseable {
   private final Deque<Sequence> admitting = new ArrayDeque<>();
   private final List<Sequence> running = new ArrayList<>();
   private final ThreadPoolExecutor executor;
+  private final StepSampler sampler;
   private final AtomicLong seeds = new AtomicLong(0x5EED);
   private volatile int runningCount;
   private volatile int blocksInUse;
@@ -65,6 +67,7 @@ public final class Scheduler implements AutoCloseable {
     this.prefixCache = new PrefixCache(cache, model.config().numLayers(),
         model.config().mla() != null, modelId.hashCode());
     this.waiting = new LinkedBlockingQueue<>(properties.queue());
+    this.sampler = new StepSampler(modelId);
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1),
         Thread.ofPlatform().name("scheduler-" + modelId).daemon().factory());
     metrics.register(modelId, this);
@@ -227,10 +230,11 @@ public final class Scheduler implements AutoCloseable {
       long t0 = System.nanoTime();
       float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
       long t1 = System.nanoTime();
+      SampledToken[] picks = sampler.sample(decoding.stream().map(s -> s.sampler).toList(), logits);
       for (int i = 0; i < tokens.length; i++) {
         Sequence s = decoding.get(i);
         s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
-        Emitter.emit(this, s, logits[i]);
+        Emitter.emit(this, s, picks[i]);
       }
       metrics.decodeStep(modelId, tokens.length, t1 - t0, System.nanoTime() - t1);
     }
@@ -347,6 +351,7 @@ public final class Scheduler implements AutoCloseable {
       s.sink.tryEmitError(ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,
           "the model was unloaded", Duration.ofSeconds(1)));
     }
+    sampler.close();
     cache.close();
     model.close();
   }
