@@ -12,6 +12,7 @@ import dev.latent.ml.train.LoraConfig;
 import dev.latent.ml.train.LrSchedule;
 import dev.latent.ml.train.Trainer;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,22 +85,31 @@ public final class TrainBench {
         trainer.activationRecompute(recompute);
         double loss = trainer.step(data).loss();
         long t0 = System.nanoTime();
+        long cpu0 = cpuNanos();
         for (int s = 0; s < steps; s++) {
           loss = trainer.step(data).loss();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
+        double cpuSecs = (cpuNanos() - cpu0) / 1e9;
         long peak = rss("VmHWM");
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
                 + "\"device\":\"%s\",\"recompute\":%b,\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
+                + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\","
                 + "\"peak_memory_bytes\":%d,\"process_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
                 + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"model_rss_bytes\":%d,"
                 + "\"parameter_bytes\":%d,\"loss\":%.4f}",
             a.get("--shape"), method, seq, batch, steps, options.device(), recompute,
-            (double) batch * seq * steps / secs, secs / steps, peak - baseline, peak, baseline, reset, setupPeak,
+            (double) batch * seq * steps / secs, secs / steps, cpuSecs / steps,
+            System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "glibc default"), peak - baseline, peak, baseline, reset, setupPeak,
             modelRss, model.parameterBytes(), loss));
       }
     }
+  }
+
+  /** CPU time of all the process's threads (JVM and libtorch): comparable under machine load, unlike wall time. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /**
