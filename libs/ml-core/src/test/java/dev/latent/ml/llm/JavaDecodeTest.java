@@ -64,6 +64,38 @@ class JavaDecodeTest {
     }
   }
 
+  /**
+   * Long enough contexts that decode attention reads more than {@code 2 × 256 KB} of keys and
+   * values, so with two or more engine threads (PyTorch's default: one per core) the sequences are
+   * split over threads.
+   */
+  @Test
+  void longContextsSplitOverThreadsEqualFullRecomputation() {
+    TransformerConfig config = TransformerConfig.llama(128, 1, 4, 4, 96, TinyModels.VOCAB);
+    int length = 300; // 300 tokens × 1 KB of K+V per sequence
+    try (Transformer model = Transformer.random(config, 3, ModelOptions.cpu());
+        PagedKvCache cache = model.newKvCache(4 * 20, 16)) {
+      List<KvSequence> seqs = new ArrayList<>();
+      int[][] prompts = new int[4][length];
+      for (int s = 0; s < 4; s++) {
+        for (int i = 0; i < length; i++) {
+          prompts[s][i] = (s * 31 + i * 11) % TinyModels.VOCAB;
+        }
+        KvSequence seq = cache.newSequence();
+        cache.reserve(seq, length + 1);
+        model.prefill(seq, prompts[s]);
+        seqs.add(seq);
+      }
+      int[] next = {1, 2, 3, 4};
+      float[][] logits = model.decode(seqs, next);
+      for (int s = 0; s < 4; s++) {
+        int[] all = java.util.Arrays.copyOf(prompts[s], length + 1);
+        all[length] = next[s];
+        KvCacheConsistencyTest.assertClose(logits[s], KvCacheConsistencyTest.fullLogits(model, all));
+      }
+    }
+  }
+
   private static Network network(TransformerConfig c, NDManager m) {
     return new Network(c, new Weights(m, DataType.FLOAT32, new RandomWeights(1)), DataType.FLOAT32, true);
   }

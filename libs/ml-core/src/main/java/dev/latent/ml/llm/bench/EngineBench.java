@@ -11,6 +11,8 @@ import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.TransformerConfig.Mla;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.F32Matrix;
+import dev.latent.ml.llm.kernel.KernelWeights;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -81,6 +83,9 @@ public final class EngineBench {
       long weightBytes = model.parameters().values().stream().mapToLong(a -> a.getShape().size()
           * (a.getShape().dimension() == 2 ? matrixBytes : a.getDataType().getNumOfBytes())).sum()
           - (config.tieWordEmbeddings() ? 0 : (long) config.vocabSize() * config.hiddenSize() * matrixBytes);
+      // which kernel the decode projections run in: the Java f32 / bf16 kernel, or DJL's
+      var kernel = KernelWeights.of(model.parameters().get("model.layers.0.mlp.down_proj.weight"));
+      out.put("matrix_kernel", kernel == null ? "djl" : kernel instanceof F32Matrix ? "f32" : "bf16");
       SplittableRandom random = new SplittableRandom(42);
       if (mode.equals("prefill")) {
         out.put("prompt", prompt);

@@ -14,6 +14,7 @@ import dev.latent.ml.llm.block.Weights.Part;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import dev.latent.ml.llm.kernel.KernelWeights;
 import dev.latent.ml.llm.kernel.MatrixKernel;
+import dev.latent.ml.llm.kernel.RowSplit;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -145,13 +146,21 @@ public final class GroupedQueryAttention implements Attention {
       }
       maxLength = Math.max(maxLength, seq.length());
     }
-    float[] scores = new float[heads * maxLength];
     float[] ctx = new float[n * qWidth];
-    for (int i = 0; i < n; i++) {
-      Step.Keys seq = seqs.get(i);
-      PoolAttentionKernel.attend(q, i * qWidth, keys, values, seq.start() * rowBytes, rowBytes, seq.length(),
-          heads, heads / kvHeads, headDim, scores, ctx);
+    int longest = maxLength;
+    long kvBytes = 0;
+    for (Step.Keys seq : seqs) {
+      kvBytes += 2 * seq.length() * rowBytes;
     }
+    // sequences split over the engine's threads like matrix rows (each writes only its own ctx rows)
+    RowSplit.run(n, 1, kvBytes, threads, (from, to) -> {
+      float[] scores = new float[heads * longest];
+      for (int i = from; i < to; i++) {
+        Step.Keys seq = seqs.get(i);
+        PoolAttentionKernel.attend(q, i * qWidth, keys, values, seq.start() * rowBytes, rowBytes, seq.length(),
+            heads, heads / kvHeads, headDim, scores, ctx);
+      }
+    });
     MatrixKernel o = KernelWeights.registered(out);
     float[] y = new float[n * o.rows()];
     o.matMul(ctx, n, y, threads);

@@ -8,15 +8,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Splits a matrix product's output rows over the engine's threads (the caller's included), for
- * the kernels of this package. One call's hand-offs cost ~10–30 µs, so a matrix is only split
+ * Splits a matrix product's output rows (or decode attention's sequences) over the engine's
+ * threads (the caller's included). One call's hand-offs cost ~10–30 µs, so a matrix is only split
  * when each part reads at least {@link #MIN_BYTES_PER_THREAD} of weights.
  */
-final class RowSplit {
+public final class RowSplit {
 
   /** Computes output rows {@code [from, to)}. */
   @FunctionalInterface
-  interface Rows {
+  public interface Rows {
     void run(int from, int to);
   }
 
@@ -34,7 +34,7 @@ final class RowSplit {
    * Runs {@code rows} over up to {@code threads} parts of whole {@code block}s of rows, the first
    * part on the calling thread; {@code bytes} is what the whole matrix reads.
    */
-  static void run(int rows, int block, long bytes, int threads, Rows task) {
+  public static void run(int rows, int block, long bytes, int threads, Rows task) {
     int parts = (int) Math.max(1, Math.min(threads, bytes / MIN_BYTES_PER_THREAD));
     if (parts == 1) {
       task.run(0, rows);
