@@ -37,16 +37,17 @@ record ResultsReport(Map<String, String> recipe, Map<String, Evaluator.Accuracy>
     return c.toString();
   }
 
-  /** "sft 38.7% > pretrain 0.0%: yes; …" — the recipe asks each stage to beat the previous one. */
+  /** "sft 58 > pretrain 0: yes; dpo 57 > sft 58: NO" — the recipe asks each stage to beat the previous one. */
   String stageRule() {
     StringBuilder s = new StringBuilder();
     Evaluator.Accuracy previous = null;
     String previousStage = null;
     for (Map.Entry<String, Evaluator.Accuracy> e : results.entrySet()) {
       if (previous != null) {
-        s.append(s.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%s %d > %s %d: %s", e.getKey(),
-            e.getValue().correct(), previousStage, previous.correct(),
-            e.getValue().correct() > previous.correct() ? "yes" : "NO"));
+        int now = e.getValue().correct();
+        int before = previous.correct();
+        s.append(s.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%s %d > %s %d: %s", e.getKey(), now,
+            previousStage, before, now > before ? "yes" : now == before ? "equal" : "NO"));
       }
       previous = e.getValue();
       previousStage = e.getKey();

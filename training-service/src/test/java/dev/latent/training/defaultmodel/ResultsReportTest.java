@@ -41,7 +41,8 @@ class ResultsReportTest {
   @Test
   void theStageRuleComparesEachStageWithThePreviousOne() {
     assertThat(report(5).stageRule()).isEqualTo("sft 4 > pretrain 0: yes; dpo 5 > sft 4: yes");
-    assertThat(report(4).stageRule()).endsWith("dpo 4 > sft 4: NO");
+    assertThat(report(4).stageRule()).endsWith("dpo 4 > sft 4: equal");
+    assertThat(report(3).stageRule()).endsWith("dpo 3 > sft 4: NO");
   }
 
   @Test
