@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # ./platform bench train [--shape 15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
-#   [--threads N] [--device cpu|gpu|auto]
+#   [--threads N] [--device cpu|gpu|auto] [--recompute true|false] [--mmap-threshold BYTES|default]
 # AdamW training steps on random weights: one JSON line per method (both when --method is not
-# given), each from its own JVM so peak_memory_bytes (the process's VmHWM) belongs to that method.
+# given), each from its own JVM so the memory figures (VmHWM) belong to that method.
+# --mmap-threshold (default 131072) is exported as MALLOC_MMAP_THRESHOLD_: a fixed glibc mmap
+# threshold, so freed tensors go back to the kernel instead of staying resident in fragmented
+# arenas (docs/training.md, Benchmark); "default" leaves glibc's dynamic threshold.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
@@ -15,13 +18,21 @@ if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep -q TrainBench; 
   (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
-threads=2 methods="" args=() prev=""
+threads=2 methods="" mmap=131072 args=() prev=""
 for arg in "$@"; do
-  [ "$prev" = "--threads" ] && threads=$arg
-  [ "$prev" = "--method" ] && methods=$arg
-  [ "$arg" != "--threads" ] && [ "$prev" != "--threads" ] && [ "$arg" != "--method" ] && [ "$prev" != "--method" ] && args+=("$arg")
+  case "$prev" in
+    --threads) threads=$arg ;;
+    --method) methods=$arg ;;
+    --mmap-threshold) mmap=$arg ;;
+    *) case "$arg" in --threads | --method | --mmap-threshold) ;; *) args+=("$arg") ;; esac ;;
+  esac
   prev=$arg
 done
+if [ "$mmap" = default ]; then
+  unset MALLOC_MMAP_THRESHOLD_
+else
+  export MALLOC_MMAP_THRESHOLD_=$mmap
+fi
 for method in ${methods:-full lora}; do
   DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
     "$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
