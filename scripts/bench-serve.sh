@@ -33,8 +33,12 @@ while [ $# -gt 0 ]; do
 done
 
 jar="${BENCH_SERVE_JAR:-$ROOT/inference-service/target/inference-service.jar}" # another build for an A/B
-if [ ! -f "$jar" ]; then
+# (Re)build when the jar is missing or older than the sources it is made of: Spring Boot's
+# repackage keeps an existing jar when only a library changed, so it is removed first.
+if [ -z "${BENCH_SERVE_JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "$(find "$ROOT/inference-service/src" \
+    "$ROOT/libs/ml-core/src/main" "$ROOT/libs/service-support/src/main" -newer "$jar" -type f 2>/dev/null | head -1)" ]; }; then
   echo "building $jar" >&2
+  rm -f "$jar"
   (cd "$ROOT" && ./mvnw -q -B -ntp -pl inference-service -am package -DskipTests) >&2
 fi
 
