@@ -50,7 +50,7 @@ class F32MatrixTest {
 
   @ParameterizedTest(name = "batch {0}")
   @CsvSource({"1", "3", "16"})
-  void rowsSplitOverThreadsGiveIdenticalResults(int batch) {
+  void rowsSplitOverThreadsGiveTheSameResults(int batch) {
     int rows = 515;
     int cols = 777; // 1.6 MB: split into several parts
     SplittableRandom random = new SplittableRandom(11);
@@ -61,7 +61,11 @@ class F32MatrixTest {
       float[] three = new float[batch * rows];
       m.matMul(x, batch, one, 1);
       m.matMul(x, batch, three, 3);
-      assertThat(three).containsExactly(one);
+      // equal up to the last bits: the interpreter's Vector API fallback sums a vector's lanes in
+      // another order than C2's reduction, and the helper threads may run either
+      for (int i = 0; i < one.length; i++) {
+        assertThat(three[i]).as("element %d", i).isCloseTo(one[i], within(1e-5f * (1 + Math.abs(one[i]))));
+      }
     }
   }
 
