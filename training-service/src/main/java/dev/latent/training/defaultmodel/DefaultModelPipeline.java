@@ -72,6 +72,8 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_rejected", "sampled");
     // true: a rejected response ends after its first token that differs from the chosen one
     DEFAULTS.put("dpo_cut_rejected", "false");
+    // answer: a chosen sample needs the right answer; worked: its reasoning must be the worked one too
+    DEFAULTS.put("dpo_chosen", "answer");
     DEFAULTS.put("eval_tasks", "150");
     DEFAULTS.put("max_tokens", "40");
     DEFAULTS.put("eval_batch", "128");
@@ -278,7 +280,8 @@ public final class DefaultModelPipeline {
       right += (int) samples.getLast().stream().filter(c -> Tasks.correct(task, c)).count();
     }
     List<PreferencePairs.Pair> pairs = PreferencePairs.select(tasks, samples, greedy, mode,
-        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")), Boolean.parseBoolean(recipe.get("dpo_cut_rejected")));
+        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")), Boolean.parseBoolean(recipe.get("dpo_cut_rejected")),
+        "worked".equals(recipe.get("dpo_chosen")));
     StringBuilder sb = new StringBuilder();
     for (PreferencePairs.Pair p : pairs) {
       JsonObject o = new JsonObject();

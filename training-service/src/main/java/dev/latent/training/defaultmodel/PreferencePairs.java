@@ -14,7 +14,11 @@ import org.jspecify.annotations.Nullable;
  *       held-out score is greedy, so these pairs push down exactly the answers the score counts as
  *       wrong; a wrong sample is often an unlikely path that greedy decoding never takes.
  * </ul>
- * With {@code cut}, a rejected response ends after its first character (= token: the tokenizer is
+ * With {@code strict}, a chosen completion must be the worked solution exactly (reasoning and answer):
+ * about a third of the samples whose answer is right reach it by wrong steps ({@code 8+3=12,
+ * 9+3+1=16</think>131}), and preferring those teaches the model to answer unlike its own reasoning.
+ *
+ * <p>With {@code cut}, a rejected response ends after its first character (= token: the tokenizer is
  * byte-level) that differs from the chosen one. The tokens after a first mistake are mostly right
  * given it (the answer copies the wrong step), and plain DPO pushes all of them down, teaching the
  * model not to copy its own reasoning into the answer; cut, only the mistake itself is pushed down.
@@ -48,7 +52,7 @@ final class PreferencePairs {
    * @param workedChosen a task without a correct sample pairs its worked solution (off-policy)
    */
   static List<Pair> select(List<Tasks.Task> tasks, List<List<String>> samples, @Nullable List<String> greedy,
-      Rejected rejected, boolean workedChosen, boolean cut) {
+      Rejected rejected, boolean workedChosen, boolean cut, boolean strict) {
     if (rejected == Rejected.GREEDY && greedy == null) {
       throw new IllegalArgumentException("greedy completions are needed for dpo_rejected=greedy");
     }
@@ -58,7 +62,11 @@ final class PreferencePairs {
       List<String> good = new ArrayList<>();
       List<String> bad = new ArrayList<>();
       for (String c : samples.get(t)) {
-        (Tasks.correct(task, c) ? good : bad).add(c);
+        if (!Tasks.correct(task, c)) {
+          bad.add(c);
+        } else if (!strict || c.strip().equals(task.completion())) {
+          good.add(c);
+        }
       }
       if (rejected == Rejected.GREEDY) {
         bad.clear();

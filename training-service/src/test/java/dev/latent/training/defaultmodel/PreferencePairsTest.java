@@ -19,7 +19,7 @@ class PreferencePairsTest {
   @Test
   void sampledPairsACorrectSampleWithUpToTwoWrongOnes() {
     List<Pair> pairs = PreferencePairs.select(List.of(cmp), List.of(List.of(wrong, right, wrong2, "<think></think>9")),
-        null, Rejected.SAMPLED, false, false);
+        null, Rejected.SAMPLED, false, false, false);
     assertThat(pairs).containsExactly(new Pair(cmp.prompt(), right, wrong), new Pair(cmp.prompt(), right, wrong2));
   }
 
@@ -27,7 +27,7 @@ class PreferencePairsTest {
   void greedyRejectsOnlyAWrongGreedyCompletion() {
     List<List<String>> samples = List.of(List.of(wrong, right), List.of("<think>a1 b a2</think>2", "x"));
     List<Pair> pairs = PreferencePairs.select(List.of(cmp, cnt), samples,
-        List.of(wrong2, "<think>a1 b a2</think>2"), Rejected.GREEDY, false, false);
+        List.of(wrong2, "<think>a1 b a2</think>2"), Rejected.GREEDY, false, false, false);
     // cmp: greedy wrong, a correct sample → one pair against the greedy answer (not the wrong sample);
     // cnt: greedy right → no pair.
     assertThat(pairs).containsExactly(new Pair(cmp.prompt(), right, wrong2));
@@ -36,17 +36,17 @@ class PreferencePairsTest {
   @Test
   void noCorrectSampleMakesNoPairUnlessTheWorkedSolutionMayBeChosen() {
     List<List<String>> samples = List.of(List.of(wrong, wrong2));
-    assertThat(PreferencePairs.select(List.of(cmp), samples, List.of(wrong), Rejected.GREEDY, false, false)).isEmpty();
-    assertThat(PreferencePairs.select(List.of(cmp), samples, List.of(wrong), Rejected.GREEDY, true, false))
+    assertThat(PreferencePairs.select(List.of(cmp), samples, List.of(wrong), Rejected.GREEDY, false, false, false)).isEmpty();
+    assertThat(PreferencePairs.select(List.of(cmp), samples, List.of(wrong), Rejected.GREEDY, true, false, false))
         .containsExactly(new Pair(cmp.prompt(), cmp.completion(), wrong));
   }
 
   @Test
   void aRejectedCompletionWithStrayBytesIsDropped() {
     assertThat(PreferencePairs.select(List.of(cmp), List.of(List.of(right, "<think>\uFFFD</think>3")), null,
-        Rejected.SAMPLED, false, false)).isEmpty();
+        Rejected.SAMPLED, false, false, false)).isEmpty();
     assertThat(PreferencePairs.select(List.of(cmp), List.of(List.of(right)), List.of("3\uFFFD"),
-        Rejected.GREEDY, false, false)).isEmpty();
+        Rejected.GREEDY, false, false, false)).isEmpty();
   }
 
   @Test
@@ -54,8 +54,20 @@ class PreferencePairsTest {
     assertThat(PreferencePairs.cutAfterFirstDifference(right, wrong)).isEqualTo("<think>3>");
     assertThat(PreferencePairs.cutAfterFirstDifference("<think>a1</think>1", "<think>a1</think>12")).isEqualTo(
         "<think>a1</think>12");
-    assertThat(PreferencePairs.select(List.of(cmp), List.of(List.of(right, wrong2)), null, Rejected.SAMPLED, false, true))
+    assertThat(PreferencePairs.select(List.of(cmp), List.of(List.of(right, wrong2)), null, Rejected.SAMPLED, false, true, false))
         .containsExactly(new Pair(cmp.prompt(), right, "<think>7"));
+  }
+
+  @Test
+  void aStrictChosenSampleReachesTheAnswerByTheWorkedSteps() {
+    String lucky = "<think>3>7</think>7"; // right answer, wrong step
+    List<List<String>> samples = List.of(List.of(lucky, wrong, right));
+    assertThat(PreferencePairs.select(List.of(cmp), samples, null, Rejected.SAMPLED, false, false, false).getFirst()
+        .chosen()).isEqualTo(lucky);
+    assertThat(PreferencePairs.select(List.of(cmp), samples, null, Rejected.SAMPLED, false, false, true))
+        .containsExactly(new Pair(cmp.prompt(), right, wrong));
+    assertThat(PreferencePairs.select(List.of(cmp), List.of(List.of(lucky, wrong)), null, Rejected.SAMPLED, false, false,
+        true)).isEmpty();
   }
 
   @Test
@@ -63,7 +75,7 @@ class PreferencePairsTest {
     assertThat(Rejected.of("greedy")).isEqualTo(Rejected.GREEDY);
     assertThat(Rejected.of("sampled")).isEqualTo(Rejected.SAMPLED);
     assertThatThrownBy(() -> Rejected.of("best")).hasMessageContaining("dpo_rejected");
-    assertThatThrownBy(() -> PreferencePairs.select(List.of(cmp), List.of(List.of(right)), null, Rejected.GREEDY, false, false))
+    assertThatThrownBy(() -> PreferencePairs.select(List.of(cmp), List.of(List.of(right)), null, Rejected.GREEDY, false, false, false))
         .isInstanceOf(IllegalArgumentException.class);
   }
 }
