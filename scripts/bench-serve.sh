@@ -38,8 +38,13 @@ jar="${BENCH_SERVE_JAR:-$ROOT/inference-service/target/inference-service.jar}" #
 if [ -z "${BENCH_SERVE_JAR:-}" ] && { [ ! -f "$jar" ] || [ -n "$(find "$ROOT/inference-service/src" \
     "$ROOT/libs/ml-core/src/main" "$ROOT/libs/service-support/src/main" -newer "$jar" -type f 2>/dev/null | head -1)" ]; }; then
   echo "building $jar" >&2
-  rm -f "$jar"
-  (cd "$ROOT" && ./mvnw -q -B -ntp -pl inference-service -am package -DskipTests) >&2
+  [ -f "$jar" ] && mv "$jar" "$jar.prev"
+  if ! (cd "$ROOT" && ./mvnw -q -B -ntp -pl inference-service -am package -DskipTests) >&2; then
+    [ -f "$jar.prev" ] && mv "$jar.prev" "$jar"
+    echo "build failed; the previous jar (if any) is back in place" >&2
+    exit 1
+  fi
+  rm -f "$jar.prev"
 fi
 
 home="${LATENT_HOME:-$ROOT/data}"
