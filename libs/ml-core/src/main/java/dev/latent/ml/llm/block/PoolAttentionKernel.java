@@ -3,8 +3,8 @@ package dev.latent.ml.llm.block;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import dev.latent.ml.llm.kernel.Lanes;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,7 +41,7 @@ final class PoolAttentionKernel {
             acc = FloatVector.fromArray(SPECIES, q, qi + d)
                 .fma(FloatVector.fromMemorySegment(SPECIES, keys, k + (long) d * Float.BYTES, ORDER), acc);
           }
-          dot = acc.reduceLanes(VectorOperators.ADD);
+          dot = Lanes.sum(acc);
         } else {
           dot = 0f;
           for (int d = 0; d < headDim; d++) {

@@ -175,7 +175,7 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
         e = even(pair).fma(FloatVector.fromArray(F, xp, c), e);
         d = odd(pair).fma(FloatVector.fromArray(F, xp, c + LANES), d);
       }
-      y[r] = e.add(d).reduceLanes(VectorOperators.ADD) + tail(xp, 0, o);
+      y[r] = Lanes.sum(e.add(d)) + tail(xp, 0, o);
     }
   }
 
@@ -222,8 +222,8 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
           b0 = w0.fma(x1, b0);
           b1 = w1.fma(x1, b1);
         }
-        store(y, i, r, two, sum(a0), sum(a1), scratch, xp, xa, vecAll);
-        store(y, i + 1, r, two, sum(b0), sum(b1), scratch, xp, xb, vecAll);
+        store(y, i, r, two, Lanes.sum(a0), Lanes.sum(a1), scratch, xp, xa, vecAll);
+        store(y, i + 1, r, two, Lanes.sum(b0), Lanes.sum(b1), scratch, xp, xb, vecAll);
       }
       if (i < n) {
         int xa = i * cols;
@@ -234,13 +234,9 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
           a0 = FloatVector.fromArray(F, scratch, c).fma(x0, a0);
           a1 = FloatVector.fromArray(F, scratch, cols + c).fma(x0, a1);
         }
-        store(y, i, r, two, sum(a0), sum(a1), scratch, xp, xa, vecAll);
+        store(y, i, r, two, Lanes.sum(a0), Lanes.sum(a1), scratch, xp, xa, vecAll);
       }
     }
-  }
-
-  private static float sum(FloatVector v) {
-    return v.reduceLanes(VectorOperators.ADD);
   }
 
   /** One or two row sums plus the scalar tail columns, into {@code y[input, row ..]}. */

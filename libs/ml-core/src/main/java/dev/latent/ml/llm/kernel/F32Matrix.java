@@ -4,7 +4,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -104,10 +103,6 @@ public final class F32Matrix implements MatrixKernel {
     return FloatVector.fromArray(F, x, at);
   }
 
-  private static float sum(FloatVector v) {
-    return v.reduceLanes(VectorOperators.ADD);
-  }
-
   /** Scalar columns past the last full vector: row {@code r} against input row at {@code xBase}. */
   private float tail(float[] x, int xBase, long r) {
     float s = 0;
@@ -131,7 +126,7 @@ public final class F32Matrix implements MatrixKernel {
       for (; c < vecCols; c += LANES) {
         a = w(r, c).fma(x(x, c), a);
       }
-      y[r] = sum(a.add(b)) + tail(x, 0, r);
+      y[r] = Lanes.sum(a.add(b)) + tail(x, 0, r);
     }
   }
 
@@ -154,10 +149,10 @@ public final class F32Matrix implements MatrixKernel {
         d = w(r + 2, c).fma(xv, d);
         e = w(r + 3, c).fma(xv, e);
       }
-      y[r] = sum(a) + tail(x, 0, r);
-      y[r + 1] = sum(b) + tail(x, 0, r + 1);
-      y[r + 2] = sum(d) + tail(x, 0, r + 2);
-      y[r + 3] = sum(e) + tail(x, 0, r + 3);
+      y[r] = Lanes.sum(a) + tail(x, 0, r);
+      y[r + 1] = Lanes.sum(b) + tail(x, 0, r + 1);
+      y[r + 2] = Lanes.sum(d) + tail(x, 0, r + 2);
+      y[r + 3] = Lanes.sum(e) + tail(x, 0, r + 3);
     }
     vec1(x, y, r, to);
   }
@@ -194,8 +189,8 @@ public final class F32Matrix implements MatrixKernel {
           a3 = w3.fma(u, a3);
           b3 = w3.fma(v, b3);
         }
-        put(y, i, r, sum(a0), sum(a1), sum(a2), sum(a3), x, xa);
-        put(y, i + 1, r, sum(b0), sum(b1), sum(b2), sum(b3), x, xb);
+        put(y, i, r, Lanes.sum(a0), Lanes.sum(a1), Lanes.sum(a2), Lanes.sum(a3), x, xa);
+        put(y, i + 1, r, Lanes.sum(b0), Lanes.sum(b1), Lanes.sum(b2), Lanes.sum(b3), x, xb);
       }
       for (; i < n; i++) {
         int xa = i * cols;
@@ -210,7 +205,7 @@ public final class F32Matrix implements MatrixKernel {
           a2 = w(r + 2, c).fma(u, a2);
           a3 = w(r + 3, c).fma(u, a3);
         }
-        put(y, i, r, sum(a0), sum(a1), sum(a2), sum(a3), x, xa);
+        put(y, i, r, Lanes.sum(a0), Lanes.sum(a1), Lanes.sum(a2), Lanes.sum(a3), x, xa);
       }
     }
     for (; r < to; r++) {
@@ -220,7 +215,7 @@ public final class F32Matrix implements MatrixKernel {
         for (int c = 0; c < vecCols; c += LANES) {
           a = w(r, c).fma(x(x, xa + c), a);
         }
-        y[i * rows + r] = sum(a) + tail(x, xa, r);
+        y[i * rows + r] = Lanes.sum(a) + tail(x, xa, r);
       }
     }
   }
