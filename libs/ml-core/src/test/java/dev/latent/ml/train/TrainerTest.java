@@ -96,12 +96,7 @@ class TrainerTest {
         Transformer reference = Transformer.random(TINY, 11, ModelOptions.cpu());
         Trainer trainer = new Trainer(policy, null, reference, AdamOptimizer.Settings.of(Kind.ADAMW, 0f),
             LrSchedule.of(LrSchedule.Kind.CONSTANT, 5e-3, 0, 20), 1.0, 0.5)) {
-      boolean[] prompt = {false, false, false, true, true};
-      LmBatch chosen = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 9, 9}, prompt),
-          new LmBatch.Sequence(new int[] {7, 1, 2, 8, 8}, prompt)), 0);
-      LmBatch rejected = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 40, 41}, prompt),
-          new LmBatch.Sequence(new int[] {7, 1, 2, 50, 51}, prompt)), 0);
-      List<Trainer.DpoBatch> data = List.of(new Trainer.DpoBatch(chosen, rejected));
+      List<Trainer.DpoBatch> data = preferencePairs();
       Trainer.StepStats first = trainer.dpoStep(data);
       assertThat(first.dpo().margin()).isCloseTo(0.0, org.assertj.core.api.Assertions.within(1e-4));
       assertThat(first.loss()).isCloseTo(Math.log(2), org.assertj.core.api.Assertions.within(1e-4));
@@ -117,12 +112,7 @@ class TrainerTest {
 
   @Test
   void rpoAlphaKeepsTheChosenResponsesMoreLikelyThanPlainDpo() {
-    boolean[] prompt = {false, false, false, true, true};
-    LmBatch chosen = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 9, 9}, prompt),
-        new LmBatch.Sequence(new int[] {7, 1, 2, 8, 8}, prompt)), 0);
-    LmBatch rejected = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 40, 41}, prompt),
-        new LmBatch.Sequence(new int[] {7, 1, 2, 50, 51}, prompt)), 0);
-    List<Trainer.DpoBatch> data = List.of(new Trainer.DpoBatch(chosen, rejected));
+    List<Trainer.DpoBatch> data = preferencePairs();
     double[] firstNll = new double[2];
     double[] lastNll = new double[2];
     for (int run = 0; run < 2; run++) {
@@ -232,5 +222,15 @@ class TrainerTest {
       out.put(name, model.tensor(name, m).toFloatArray());
     }
     return out;
+  }
+
+  /** Two prompts, each with a chosen and a rejected two-token answer (prompt tokens masked). */
+  static List<Trainer.DpoBatch> preferencePairs() {
+    boolean[] prompt = {false, false, false, true, true};
+    LmBatch chosen = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 9, 9}, prompt),
+        new LmBatch.Sequence(new int[] {7, 1, 2, 8, 8}, prompt)), 0);
+    LmBatch rejected = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 40, 41}, prompt),
+        new LmBatch.Sequence(new int[] {7, 1, 2, 50, 51}, prompt)), 0);
+    return List.of(new Trainer.DpoBatch(chosen, rejected));
   }
 }
