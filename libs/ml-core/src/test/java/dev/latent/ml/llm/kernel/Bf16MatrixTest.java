@@ -23,20 +23,7 @@ class Bf16MatrixTest {
       float[] wide = m.widen();
       float[] y = new float[batch * rows];
       m.matMul(x, batch, y, 1);
-      for (int i = 0; i < batch; i++) {
-        for (int r = 0; r < rows; r++) {
-          double exact = 0;
-          double magnitude = 0;
-          for (int c = 0; c < cols; c++) {
-            exact += (double) wide[r * cols + c] * x[i * cols + c];
-            magnitude += Math.abs((double) wide[r * cols + c] * x[i * cols + c]);
-          }
-          // f32 accumulation (16 lanes, then a reduction): well under 1e-5 of the sum of magnitudes;
-          // a misplaced weight or input element is off by about one term, orders of magnitude more
-          assertThat((double) y[i * rows + r]).as("row %d of input %d", r, i)
-              .isCloseTo(exact, within(1e-5 * magnitude + 1e-7));
-        }
-      }
+      F32MatrixTest.assertProductNear(y, wide, x, rows, cols, batch);
       if (batch == 1) {
         float[] v = new float[rows];
         m.matVec(x, v);

@@ -26,20 +26,7 @@ class F32MatrixTest {
       F32Matrix m = new F32Matrix(native32(arena, w), rows, cols);
       float[] y = new float[batch * rows];
       m.matMul(x, batch, y, 1);
-      for (int i = 0; i < batch; i++) {
-        for (int r = 0; r < rows; r++) {
-          double exact = 0;
-          double magnitude = 0;
-          for (int c = 0; c < cols; c++) {
-            exact += (double) w[r * cols + c] * x[i * cols + c];
-            magnitude += Math.abs((double) w[r * cols + c] * x[i * cols + c]);
-          }
-          // f32 accumulation: well under 1e-5 of the sum of magnitudes; a misplaced weight or
-          // input element is off by about one term, orders of magnitude more
-          assertThat((double) y[i * rows + r]).as("row %d of input %d", r, i)
-              .isCloseTo(exact, within(1e-5 * magnitude + 1e-7));
-        }
-      }
+      assertProductNear(y, w, x, rows, cols, batch);
       float[] row = new float[cols + 2];
       m.row(rows - 1, row, 1);
       for (int c = 0; c < cols; c++) {
@@ -74,6 +61,26 @@ class F32MatrixTest {
       assertThatThrownBy(() -> new F32Matrix(five, 2, 3)).hasMessageContaining("2x3");
       F32Matrix m = new F32Matrix(arena.allocate(6 * Float.BYTES), 2, 3);
       assertThatThrownBy(() -> m.matMul(new float[5], 2, new float[4], 1)).hasMessageContaining("2x3");
+    }
+  }
+
+  /**
+   * {@code y = x Wᵀ} against a double-precision product: f32 accumulation stays well under 1e-5
+   * of the sum of magnitudes; a misplaced weight or input element is off by about one term,
+   * orders of magnitude more.
+   */
+  static void assertProductNear(float[] y, float[] w, float[] x, int rows, int cols, int batch) {
+    for (int i = 0; i < batch; i++) {
+      for (int r = 0; r < rows; r++) {
+        double exact = 0;
+        double magnitude = 0;
+        for (int c = 0; c < cols; c++) {
+          exact += (double) w[r * cols + c] * x[i * cols + c];
+          magnitude += Math.abs((double) w[r * cols + c] * x[i * cols + c]);
+        }
+        assertThat((double) y[i * rows + r]).as("row %d of input %d", r, i)
+            .isCloseTo(exact, within(1e-5 * magnitude + 1e-7));
+      }
     }
   }
 
