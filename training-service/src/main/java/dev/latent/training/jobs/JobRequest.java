@@ -98,10 +98,13 @@ public record JobRequest(
       @Nullable Lora lora,
       @Nullable Double beta,
       // DPO + rpo_alpha × the chosen responses' NLL per token (RPO; TRL's name); absent or 0 = plain DPO
-      @JsonProperty("rpo_alpha") @Nullable Double rpoAlpha) {
+      @JsonProperty("rpo_alpha") @Nullable Double rpoAlpha,
+      // the finished job that produced `model`: its last checkpoint's optimizer moments and step
+      // count start this job's optimizer instead of a fresh one (full fine-tunes only)
+      @JsonProperty("optimizer_state_from") @Nullable String optimizerStateFrom) {
 
     static final Hyperparameters EMPTY = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null,
-        null, null);
+        null, null, null);
 
     public Hyperparameters {
       range("n_epochs", nEpochs, 1, 1000);
@@ -120,6 +123,14 @@ public record JobRequest(
       }
       if (rpoAlpha != null && !(rpoAlpha >= 0 && rpoAlpha <= 100)) {
         throw ProblemException.invalidParameter("hyperparameters.rpo_alpha", "rpo_alpha must be in [0, 100]");
+      }
+      if (optimizerStateFrom != null && !optimizerStateFrom.matches("ftjob-[A-Za-z0-9]{1,64}")) {
+        throw ProblemException.invalidParameter("hyperparameters.optimizer_state_from",
+            "optimizer_state_from must be a fine-tuning job id (ftjob-...)");
+      }
+      if (optimizerStateFrom != null && lora != null) {
+        throw ProblemException.invalidParameter("hyperparameters.optimizer_state_from",
+            "optimizer_state_from applies to full fine-tunes only, not LoRA");
       }
       if (maxGradNorm != null && (maxGradNorm < 0 || maxGradNorm.isNaN())) {
         throw ProblemException.invalidParameter("hyperparameters.max_grad_norm", "max_grad_norm must be >= 0 (0 disables clipping)");

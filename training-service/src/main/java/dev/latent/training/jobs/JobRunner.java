@@ -168,7 +168,11 @@ public class JobRunner implements DisposableBean {
         .map(c -> new TrainingRun.Resume(c.stepNumber(), Path.of(c.fineTunedModelCheckpoint()),
             job.trainedTokens() == null ? 0 : job.trainedTokens()))
         .block();
-    return run.execute(resume, listener(job.id()));
+    String from = job.hyperparameters().optimizerStateFrom();
+    TrainingRun.OptimizerStart optimizer = from == null ? null : jobs.checkpoints(from).next()
+        .map(c -> new TrainingRun.OptimizerStart(from, c.stepNumber(), Path.of(c.fineTunedModelCheckpoint())))
+        .blockOptional().orElseThrow(() -> new IllegalArgumentException("job " + from + " has no checkpoint with its optimizer state"));
+    return run.execute(resume, optimizer, listener(job.id()));
   }
 
   /** A registered {@link TrainingMethod}'s job. */

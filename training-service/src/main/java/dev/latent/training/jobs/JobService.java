@@ -62,6 +62,7 @@ public class JobService {
         : baseModelExists(req.model())
             .then(file(req.trainingFile(), "training_file", type))
             .then(req.validationFile() == null ? Mono.empty() : file(req.validationFile(), "validation_file", type))
+            .then(h.optimizerStateFrom() == null ? Mono.empty() : optimizerSource(h.optimizerStateFrom(), req.model()))
             .then();
     return checks
         .then(jobs.insert(job))
@@ -81,6 +82,16 @@ public class JobService {
         .subscribeOn(Schedulers.boundedElastic())
         .flatMap(ok -> ok ? Mono.<Void>empty() : Mono.error(ProblemException.notFound("model_not_found",
             "The base model " + model + " is not in the model store").with("param", "model")));
+  }
+
+  /** {@code optimizer_state_from}: a succeeded job whose fine-tuned model is this job's base model. */
+  private Mono<Void> optimizerSource(String jobId, String model) {
+    String param = "hyperparameters.optimizer_state_from";
+    return jobs.find(jobId)
+        .switchIfEmpty(Mono.error(() -> ProblemException.invalidParameter(param, "No fine-tuning job with id " + jobId)))
+        .flatMap(source -> source.state() == Status.SUCCEEDED && model.equals(source.fineTunedModel()) ? Mono.<Void>empty()
+            : Mono.error(ProblemException.invalidParameter(param, "job " + jobId + " must have succeeded with model "
+                + model + " as its fine_tuned_model (it is " + source.status() + ", " + source.fineTunedModel() + ")")));
   }
 
   private Mono<TrainingFile> file(String id, String param, String type) {

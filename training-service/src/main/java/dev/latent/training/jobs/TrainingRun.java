@@ -51,6 +51,9 @@ final class TrainingRun {
   /** A checkpoint to resume from. */
   record Resume(int step, Path dir, long trainedTokens) {}
 
+  /** Another job's checkpoint whose optimizer moments and step count start this job's optimizer. */
+  record OptimizerStart(String jobId, int step, Path dir) {}
+
   private final JobWire.Job job;
   private final Path baseDir;
   private final Path trainingFile;
@@ -71,7 +74,7 @@ final class TrainingRun {
   }
 
   /** Trains to the end and returns the {@code fine_tuned_model} name. */
-  String execute(@Nullable Resume resume, Listener listener) {
+  String execute(@Nullable Resume resume, @Nullable OptimizerStart optimizerStart, Listener listener) {
     String type = job.method().type();
     boolean dpo = "dpo".equals(type);
     JobRequest.Hyperparameters h = job.hyperparameters();
@@ -117,6 +120,10 @@ final class TrainingRun {
           step = resume.step();
           tokens = resume.trainedTokens();
           listener.event("message", "Resumed from the checkpoint at step " + step, null);
+        } else if (optimizerStart != null) {
+          restoreOptimizer(trainer, model, optimizerStart.dir(), optimizerStart.step());
+          listener.event("message", "Optimizer state (moments, step count " + optimizerStart.step() + ") from job "
+              + optimizerStart.jobId(), null);
         }
         listener.event("message", "Training " + n + (dpo ? " pairs" : " sequences") + " for " + total + " steps ("
             + epochs + " epochs, " + (lora ? "LoRA" : "full") + ")", null);
@@ -219,7 +226,14 @@ final class TrainingRun {
       if (adapter != null) {
         adapter.load(load(resume.dir().resolve("adapter_model.safetensors"), m));
       }
-      trainer.optimizer().restore(load(resume.dir().resolve("optimizer.safetensors"), m), resume.step());
+    }
+    restoreOptimizer(trainer, model, resume.dir(), resume.step());
+  }
+
+  private static void restoreOptimizer(Trainer trainer, Transformer model, Path checkpoint, int step) {
+    NDArray any = model.parameters().values().iterator().next();
+    try (NDManager m = any.getManager().newSubManager()) {
+      trainer.optimizer().restore(load(checkpoint.resolve("optimizer.safetensors"), m), step);
     }
   }
 

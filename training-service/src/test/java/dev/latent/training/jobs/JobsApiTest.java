@@ -8,9 +8,13 @@ import dev.latent.training.files.FilesApiTest;
 import dev.latent.training.files.TrainingFile;
 import dev.latent.training.jobs.JobWire.Event;
 import dev.latent.training.jobs.JobWire.Job;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.latent.ml.llm.io.SafetensorsFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -223,5 +227,75 @@ class JobsApiTest {
         .jsonPath("$.data[0].id").value(id -> assertThat(JobService.seqOf((String) id))
             .isEqualTo(JobService.seqOf(last) - 1));
     client.get().uri("/v1/fine_tuning/jobs/" + created.id() + "/events?limit=0").exchange().expectStatus().isBadRequest();
+  }
+
+  /** A job's model weights by name, from the store. */
+  static Map<String, float[]> weights(String model) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    try (NDManager m = NDManager.newBaseManager();
+        SafetensorsFile f = SafetensorsFile.open(HOME.resolve("models").resolve(model).resolve("model.safetensors"))) {
+      for (String name : f.entries().keySet()) {
+        out.put(name, f.load(name, m, DataType.FLOAT32).toFloatArray());
+      }
+    }
+    return out;
+  }
+
+  /** Of the weights that moved from {@code before} to {@code after}, the fraction that moved by lr (±1%). */
+  static double fractionMovedByLr(Map<String, float[]> before, Map<String, float[]> after, double lr) {
+    long moved = 0;
+    long byLr = 0;
+    for (var e : before.entrySet()) {
+      float[] b = e.getValue();
+      float[] a = after.get(e.getKey());
+      for (int i = 0; i < b.length; i++) {
+        double d = Math.abs(a[i] - b[i]);
+        if (d > lr * 1e-3) {
+          moved++;
+          byLr += Math.abs(d - lr) <= lr * 0.01 ? 1 : 0;
+        }
+      }
+    }
+    assertThat(moved).isPositive();
+    return (double) byLr / moved;
+  }
+
+  @Test
+  void optimizerStateFromStartsTheJobWithTheFirstJobsMoments() {
+    String file = upload(alpaca());
+    Job first = awaitFinished(create(Map.of("model", "tiny", "training_file", file, "seed", 3, "method",
+        method("supervised", Map.of("n_epochs", 3, "batch_size", 2, "learning_rate", 1e-2))))
+        .expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id());
+    assertThat(first.status()).isEqualTo("succeeded");
+    String base = first.fineTunedModel();
+    // One step at a constant lr without decay or clipping: a fresh Adam moves every weight with a
+    // gradient by exactly lr (m/sqrt(v) = ±1 at step 1); continued moments move them by other amounts.
+    Map<String, Object> oneStep = Map.of("n_epochs", 1, "batch_size", 4, "learning_rate", 1e-3, "warmup_steps", 0,
+        "lr_scheduler", "constant", "weight_decay", 0, "max_grad_norm", 0);
+    Map<String, Object> continued = new LinkedHashMap<>(oneStep);
+    continued.put("optimizer_state_from", first.id());
+    Job fresh = awaitFinished(create(Map.of("model", base, "training_file", file, "seed", 3,
+        "method", method("supervised", oneStep))).expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id());
+    Job cont = awaitFinished(create(Map.of("model", base, "training_file", file, "seed", 3,
+        "method", method("supervised", continued))).expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id());
+    assertThat(fresh.status()).isEqualTo("succeeded");
+    assertThat(cont.status()).as(String.valueOf(cont.error())).isEqualTo("succeeded");
+    Map<String, float[]> before = weights(base);
+    assertThat(fractionMovedByLr(before, weights(fresh.fineTunedModel()), 1e-3)).isGreaterThan(0.95);
+    assertThat(fractionMovedByLr(before, weights(cont.fineTunedModel()), 1e-3)).isLessThan(0.5);
+    client.get().uri("/v1/fine_tuning/jobs/" + cont.id() + "/events?limit=100").exchange().expectStatus().isOk()
+        .expectBody().jsonPath("$.data[*].message").value(messages -> assertThat((List<String>) messages)
+            .contains("Optimizer state (moments, step count 6) from job " + first.id()));
+
+    Map<String, Object> wrongBase = new LinkedHashMap<>(oneStep);
+    wrongBase.put("optimizer_state_from", first.id());
+    create(Map.of("model", "tiny", "training_file", file, "method", method("supervised", wrongBase)))
+        .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.optimizer_state_from");
+    create(Map.of("model", base, "training_file", file, "method", method("supervised",
+        Map.of("optimizer_state_from", "ftjob-nope")))).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.optimizer_state_from");
+    create(Map.of("model", base, "training_file", file, "method", method("supervised",
+        Map.of("optimizer_state_from", first.id(), "lora", Map.of("r", 2))))).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.detail").isEqualTo("optimizer_state_from applies to full fine-tunes only, not LoRA");
   }
 }
