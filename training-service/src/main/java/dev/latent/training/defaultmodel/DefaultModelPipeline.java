@@ -1,28 +1,16 @@
 package dev.latent.training.defaultmodel;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * {@code ./platform train default-model}: the platform's default chat model end to end through the
@@ -64,6 +52,11 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_batch", "8");
     DEFAULTS.put("dpo_lr", "0.00005");
     DEFAULTS.put("dpo_beta", "0.1");
+    DEFAULTS.put("dpo_warmup", "10");
+    // cosine | linear | constant
+    DEFAULTS.put("dpo_scheduler", "cosine");
+    // fresh: a new AdamW; sft: the SFT job's optimizer moments and step count (optimizer_state_from)
+    DEFAULTS.put("dpo_optimizer", "fresh");
     // weight of the chosen responses' NLL per token added to the DPO loss (the job's rpo_alpha)
     DEFAULTS.put("dpo_rpo_alpha", "0");
     // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
@@ -82,18 +75,15 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("resume_sft", "");
   }
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  private final Gson gson = new Gson();
-  private final String url;
+  private final JobsClient client;
   private final Path store;
   private final Path work;
   private final Path out;
   private final Map<String, String> recipe;
   private final List<String> log = new ArrayList<>();
-  private long pollMillis = 5000;
 
   DefaultModelPipeline(String url, Path store, Path work, Path out, Map<String, String> recipe) {
-    this.url = url.replaceAll("/$", "");
+    this.client = new JobsClient(url, this::say);
     this.store = store;
     this.work = work;
     this.out = out;
@@ -102,8 +92,12 @@ public final class DefaultModelPipeline {
 
   /** How often a running job is polled (tests poll fast). */
   DefaultModelPipeline pollEvery(long millis) {
-    this.pollMillis = millis;
+    client.pollEvery(millis);
     return this;
+  }
+
+  JobsClient client() {
+    return client;
   }
 
   public static void main(String[] args) throws Exception {
@@ -157,35 +151,13 @@ public final class DefaultModelPipeline {
     say("recipe " + recipe);
 
     // Data: training tasks, and held-out tasks whose prompts never occur in training.
-    List<Tasks.Task> sft = Tasks.generate(seed * 31 + 1, i("sft_examples"));
-    List<Tasks.Task> pretrainFacts = Tasks.generate(seed * 31 + 2, i("pretrain_docs") * i("facts_per_doc"));
-    List<Tasks.Task> dpoPrompts = Tasks.generate(seed * 31 + 3, i("dpo_prompts"));
-    Set<String> seen = new HashSet<>();
-    sft.forEach(t -> seen.add(t.prompt()));
-    pretrainFacts.forEach(t -> seen.add(t.prompt()));
-    dpoPrompts.forEach(t -> seen.add(t.prompt()));
-    List<Tasks.Task> heldOut = new ArrayList<>();
-    for (Tasks.Task t : Tasks.generate(seed * 31 + 4, i("eval_tasks") * 4)) {
-      if (heldOut.size() < i("eval_tasks") && seen.add(t.prompt())) {
-        heldOut.add(t);
-      }
-    }
-    Path pretrainFile = work.resolve("pretrain.jsonl");
-    StringBuilder sb = new StringBuilder();
-    int per = i("facts_per_doc");
-    for (int d = 0; d < i("pretrain_docs"); d++) {
-      StringBuilder doc = new StringBuilder();
-      for (int k = 0; k < per; k++) {
-        doc.append(k == 0 ? "" : " ").append(pretrainFacts.get(d * per + k).fact());
-      }
-      sb.append(text(doc.toString())).append('\n');
-    }
-    Files.writeString(pretrainFile, sb);
-    Path sftFile = work.resolve("sft.jsonl");
-    Files.writeString(sftFile, chatLines(sft));
-    Path sftValid = work.resolve("sft-valid.jsonl");
-    Files.writeString(sftValid, chatLines(Tasks.generate(seed * 31 + 5, 100)));
-    say("data: " + i("pretrain_docs") + " pretraining documents, " + sft.size() + " SFT tasks, "
+    StageData data = StageData.generate(seed, i("pretrain_docs"), i("facts_per_doc"), i("sft_examples"),
+        i("dpo_prompts"), i("eval_tasks"));
+    List<Tasks.Task> heldOut = data.heldOut();
+    Path pretrainFile = data.writePretrain(work.resolve("pretrain.jsonl"), i("facts_per_doc"));
+    Path sftFile = StageData.writeChat(work.resolve("sft.jsonl"), data.sft());
+    Path sftValid = StageData.writeChat(work.resolve("sft-valid.jsonl"), Tasks.generate(seed * 31 + 5, 100));
+    say("data: " + i("pretrain_docs") + " pretraining documents, " + data.sft().size() + " SFT tasks, "
         + heldOut.size() + " held-out tasks");
 
     // Stage 0: the initial random model in the store (the service has no API for a new base model).
@@ -199,8 +171,8 @@ public final class DefaultModelPipeline {
     long t0 = System.nanoTime();
     String pretrained = recipe.get("resume_pretrained");
     if (pretrained.isEmpty()) {
-      pretrained = job(init, upload(pretrainFile), null, "pretrain", hp(i("pretrain_epochs"),
-          i("pretrain_batch"), d("pretrain_lr"), null), seed, "pt");
+      pretrained = client.job(init, client.upload(pretrainFile), null, "pretrain", hp(i("pretrain_epochs"),
+          i("pretrain_batch"), d("pretrain_lr"), null), seed, "pt").model();
       seconds.put("pretrain", secs(t0));
     }
     results.put("pretrain", evaluate(pretrained, heldOut));
@@ -208,32 +180,52 @@ public final class DefaultModelPipeline {
     // Stage 2: SFT.
     t0 = System.nanoTime();
     String sftModel = recipe.get("resume_sft");
+    String sftJob;
     if (sftModel.isEmpty()) {
-      sftModel = job(pretrained, upload(sftFile), upload(sftValid), "supervised",
+      JobsClient.Finished sft = client.job(pretrained, client.upload(sftFile), client.upload(sftValid), "supervised",
           hp(i("sft_epochs"), i("sft_batch"), d("sft_lr"), null), seed, "sft");
+      sftModel = sft.model();
+      sftJob = sft.id();
       seconds.put("sft", secs(t0));
+    } else {
+      sftJob = client.jobThatMade(sftModel);
     }
     results.put("sft", evaluate(sftModel, heldOut));
 
     // Stage 3: DPO on the SFT model's own samples.
     t0 = System.nanoTime();
     Path dpoFile = work.resolve("dpo.jsonl");
-    int pairs = samplePairs(sftModel, dpoPrompts, dpoFile, seed);
+    int pairs = PairSampler.write(store.resolve(sftModel), data.dpoPrompts(), dpoFile, seed, recipe, this::say);
     seconds.put("dpo sampling", secs(t0));
     t0 = System.nanoTime();
-    JsonObject dpoHp = hp(i("dpo_epochs"), i("dpo_batch"), d("dpo_lr"), d("dpo_beta"));
-    dpoHp.addProperty("rpo_alpha", d("dpo_rpo_alpha"));
-    String dpoModel = job(sftModel, upload(dpoFile), null, "dpo", dpoHp, seed, "dpo");
+    String dpoModel = client.job(sftModel, client.upload(dpoFile), null, "dpo", dpoHyperparameters(sftJob), seed, "dpo")
+        .model();
     seconds.put("dpo", secs(t0));
     results.put("dpo", evaluate(dpoModel, heldOut));
 
-    // The committed model: weights, config, tokenizer of the DPO model (or the best stage).
-    String finalModel = dpoModel;
-    copyModel(store.resolve(finalModel), out);
+    // The committed model: weights, config, tokenizer of the DPO model.
+    copyModel(store.resolve(dpoModel), out);
     seconds.put("total", secs(began));
-    new ResultsReport(recipe, results, seconds, pairs, heldOut.size(), sft.size(), finalModel, loadAtStart,
+    new ResultsReport(recipe, results, seconds, pairs, heldOut.size(), data.sft().size(), dpoModel, loadAtStart,
         ResultsReport.loadAverage(), log).write(out);
     say("wrote " + out);
+  }
+
+  /**
+   * The DPO job's hyperparameters: {@code dpo_warmup} steps, {@code dpo_scheduler}, and with
+   * {@code dpo_optimizer} sft the SFT job's optimizer moments and step count instead of a fresh AdamW.
+   */
+  JsonObject dpoHyperparameters(String sftJob) {
+    JsonObject h = hp(i("dpo_epochs"), i("dpo_batch"), d("dpo_lr"), d("dpo_beta"));
+    h.addProperty("warmup_steps", i("dpo_warmup"));
+    h.addProperty("lr_scheduler", recipe.get("dpo_scheduler"));
+    h.addProperty("rpo_alpha", d("dpo_rpo_alpha"));
+    switch (recipe.get("dpo_optimizer")) {
+      case "sft" -> h.addProperty("optimizer_state_from", sftJob);
+      case "fresh" -> { }
+      default -> throw new IllegalArgumentException("dpo_optimizer must be fresh or sft, not " + recipe.get("dpo_optimizer"));
+    }
+    return h;
   }
 
   private static double secs(long t0) {
@@ -251,78 +243,6 @@ public final class DefaultModelPipeline {
     }
   }
 
-  /**
-   * Samples {@code dpo_samples} completions per prompt (and the greedy one when {@code dpo_rejected}
-   * is greedy) and writes the {@link PreferencePairs} to {@code file}.
-   */
-  private int samplePairs(String model, List<Tasks.Task> tasks, Path file, long seed) throws IOException {
-    int k = i("dpo_samples");
-    PreferencePairs.Rejected mode = PreferencePairs.Rejected.of(recipe.get("dpo_rejected"));
-    List<String> prompts = new ArrayList<>();
-    for (Tasks.Task t : tasks) {
-      for (int j = 0; j < k; j++) {
-        prompts.add(t.prompt());
-      }
-    }
-    List<String> completions;
-    List<String> greedy = null;
-    try (Evaluator e = new Evaluator(store.resolve(model), i("max_tokens"))) {
-      completions = e.complete(prompts, d("dpo_temperature"), seed * 1000 + 17, i("eval_batch"));
-      if (mode == PreferencePairs.Rejected.GREEDY) {
-        greedy = e.complete(tasks.stream().map(Tasks.Task::prompt).toList(), 0, null, i("eval_batch"));
-      }
-    }
-    List<List<String>> samples = new ArrayList<>();
-    int right = 0;
-    for (int t = 0; t < tasks.size(); t++) {
-      samples.add(completions.subList(t * k, (t + 1) * k));
-      Tasks.Task task = tasks.get(t);
-      right += (int) samples.getLast().stream().filter(c -> Tasks.correct(task, c)).count();
-    }
-    List<PreferencePairs.Pair> pairs = PreferencePairs.select(tasks, samples, greedy, mode,
-        Boolean.parseBoolean(recipe.get("dpo_worked_chosen")), Boolean.parseBoolean(recipe.get("dpo_cut_rejected")),
-        "worked".equals(recipe.get("dpo_chosen")));
-    StringBuilder sb = new StringBuilder();
-    for (PreferencePairs.Pair p : pairs) {
-      JsonObject o = new JsonObject();
-      o.addProperty("prompt", p.prompt());
-      o.addProperty("chosen", p.chosen());
-      o.addProperty("rejected", p.rejected());
-      sb.append(gson.toJson(o)).append('\n');
-    }
-    Files.writeString(file, sb);
-    String greedyRight = greedy == null ? "" : String.format(Locale.ROOT, ", greedy %.1f%% correct",
-        100.0 * Evaluator.score(tasks, greedy).value());
-    say(String.format(Locale.ROOT, "dpo sampling: %d samples, %.1f%% correct%s, %d pairs (rejected: %s)",
-        prompts.size(), 100.0 * right / prompts.size(), greedyRight, pairs.size(), recipe.get("dpo_rejected")));
-    return pairs.size();
-  }
-
-  private static String text(String s) {
-    JsonObject o = new JsonObject();
-    o.addProperty("text", s);
-    return o.toString();
-  }
-
-  private static String chatLines(List<Tasks.Task> tasks) {
-    StringBuilder sb = new StringBuilder();
-    for (Tasks.Task t : tasks) {
-      JsonArray messages = new JsonArray();
-      JsonObject user = new JsonObject();
-      user.addProperty("role", "user");
-      user.addProperty("content", t.prompt());
-      JsonObject assistant = new JsonObject();
-      assistant.addProperty("role", "assistant");
-      assistant.addProperty("content", t.completion());
-      messages.add(user);
-      messages.add(assistant);
-      JsonObject o = new JsonObject();
-      o.add("messages", messages);
-      sb.append(o).append('\n');
-    }
-    return sb.toString();
-  }
-
   static JsonObject hp(int epochs, int batch, double lr, Double beta) {
     JsonObject h = new JsonObject();
     h.addProperty("n_epochs", epochs);
@@ -337,80 +257,6 @@ public final class DefaultModelPipeline {
       h.addProperty("beta", beta);
     }
     return h;
-  }
-
-  String upload(Path file) throws IOException, InterruptedException {
-    String boundary = "latent" + System.nanoTime();
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
-        + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + file.getFileName()
-        + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
-    body.writeBytes(Files.readAllBytes(file));
-    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-    JsonObject r = send(HttpRequest.newBuilder(URI.create(url + "/v1/files"))
-        .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build());
-    say("uploaded " + file.getFileName() + " as " + r.get("id").getAsString());
-    return r.get("id").getAsString();
-  }
-
-  /** Creates a job, follows it until it finishes, returns {@code fine_tuned_model}. */
-  String job(String model, String trainingFile, String validationFile, String type, JsonObject hp,
-      long seed, String suffix) throws IOException, InterruptedException {
-    JsonObject method = new JsonObject();
-    method.addProperty("type", type);
-    JsonObject inner = new JsonObject();
-    inner.add("hyperparameters", hp);
-    method.add(type, inner);
-    JsonObject req = new JsonObject();
-    req.addProperty("model", model);
-    req.addProperty("training_file", trainingFile);
-    if (validationFile != null) {
-      req.addProperty("validation_file", validationFile);
-    }
-    req.addProperty("suffix", suffix);
-    req.addProperty("seed", seed);
-    req.add("method", method);
-    JsonObject job = send(HttpRequest.newBuilder(URI.create(url + "/v1/fine_tuning/jobs"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(req.toString())).build());
-    String id = job.get("id").getAsString();
-    say(type + " job " + id + " on " + model + " " + hp);
-    String last = "";
-    while (true) {
-      Thread.sleep(pollMillis);
-      job = send(HttpRequest.newBuilder(URI.create(url + "/v1/fine_tuning/jobs/" + id)).GET().build());
-      String status = job.get("status").getAsString();
-      JsonObject events = send(HttpRequest.newBuilder(URI.create(url + "/v1/fine_tuning/jobs/" + id + "/events?limit=1"))
-          .GET().build());
-      JsonArray data = events.getAsJsonArray("data");
-      if (!data.isEmpty()) {
-        JsonObject e = data.get(0).getAsJsonObject();
-        String line = e.get("message").getAsString()
-            + (e.has("data") && !e.get("data").isJsonNull() ? " " + e.get("data") : "");
-        if (!line.equals(last)) {
-          say("  " + type + " " + status + ": " + line);
-          last = line;
-        }
-      }
-      switch (status) {
-        case "succeeded" -> {
-          String ft = job.get("fine_tuned_model").getAsString();
-          say(type + " succeeded: " + ft + " (" + job.get("trained_tokens") + " tokens)");
-          return ft;
-        }
-        case "failed", "cancelled" -> throw new IllegalStateException(type + " job " + id + " " + status + ": " + job.get("error"));
-        default -> { }
-      }
-    }
-  }
-
-  private JsonObject send(HttpRequest request) throws IOException, InterruptedException {
-    HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() / 100 != 2) {
-      throw new IllegalStateException(request.method() + " " + request.uri() + " answered " + r.statusCode() + ": " + r.body());
-    }
-    return JsonParser.parseString(r.body()).getAsJsonObject();
   }
 
   private static void copyModel(Path from, Path to) throws IOException {

@@ -21,8 +21,8 @@ import java.util.Map;
  */
 public final class Evaluator implements AutoCloseable {
 
-  /** Accuracy overall and per task kind. */
-  public record Accuracy(int correct, int total, Map<Tasks.Kind, int[]> perKind) {
+  /** Correct answers, in all and per task family, and which tasks were answered right (for paired tests). */
+  public record Accuracy(int correct, int total, Map<Tasks.Kind, int[]> perKind, boolean[] outcomes) {
     public double value() {
       return total == 0 ? 0 : (double) correct / total;
     }
@@ -131,8 +131,10 @@ public final class Evaluator implements AutoCloseable {
   public static Accuracy score(List<Tasks.Task> tasks, List<String> completions) {
     Map<Tasks.Kind, int[]> perKind = new EnumMap<>(Tasks.Kind.class);
     int correct = 0;
+    boolean[] outcomes = new boolean[tasks.size()];
     for (int i = 0; i < tasks.size(); i++) {
       boolean ok = Tasks.correct(tasks.get(i), completions.get(i));
+      outcomes[i] = ok;
       int[] c = perKind.computeIfAbsent(tasks.get(i).kind(), k -> new int[2]);
       c[1]++;
       if (ok) {
@@ -140,7 +142,7 @@ public final class Evaluator implements AutoCloseable {
         correct++;
       }
     }
-    return new Accuracy(correct, tasks.size(), perKind);
+    return new Accuracy(correct, tasks.size(), perKind, outcomes);
   }
 
   @Override

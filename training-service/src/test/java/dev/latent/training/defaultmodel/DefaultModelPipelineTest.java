@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,6 +52,9 @@ class DefaultModelPipelineTest {
         } else {
           answer(x, 200, "{\"id\":\"ftjob-1\",\"status\":\"validating_files\"}");
         }
+      } else if (path.equals("/v1/fine_tuning/jobs")) {
+        answer(x, 200, "{\"data\":[{\"id\":\"ftjob-3\",\"fine_tuned_model\":null},"
+            + "{\"id\":\"ftjob-2\",\"fine_tuned_model\":\"tiny-ft-sft\"},{\"id\":\"ftjob-1\",\"fine_tuned_model\":\"tiny-ft-pt\"}]}");
       } else if (path.endsWith("/events")) {
         answer(x, 200, "{\"data\":[{\"message\":\"Step " + polls.get() + "/3\",\"data\":{\"step\":" + polls.get() + "}}]}");
       } else {
@@ -81,15 +85,16 @@ class DefaultModelPipelineTest {
   @Test
   void uploadsTheFileAsMultipartForFineTuning() throws Exception {
     Path file = Files.writeString(dir.resolve("sft.jsonl"), "{\"text\":\"hello\"}\n");
-    assertThat(pipeline.upload(file)).isEqualTo("file-1");
+    assertThat(pipeline.client().upload(file)).isEqualTo("file-1");
     assertThat(uploaded).contains("name=\"purpose\"\r\n\r\nfine-tune\r\n")
         .contains("name=\"file\"; filename=\"sft.jsonl\"").contains("{\"text\":\"hello\"}");
   }
 
   @Test
   void createsTheJobWithItsMethodBlockAndFollowsItToTheModel() throws Exception {
-    String model = pipeline.job("base", "file-1", null, "dpo", DefaultModelPipeline.hp(2, 8, 5e-5, 0.1), 7, "dpo");
-    assertThat(model).isEqualTo("tiny-ft-x");
+    JobsClient.Finished done = pipeline.client().job("base", "file-1", null, "dpo", DefaultModelPipeline.hp(2, 8, 5e-5, 0.1),
+        7, "dpo");
+    assertThat(done).isEqualTo(new JobsClient.Finished("ftjob-1", "tiny-ft-x"));
     assertThat(created.get("model").getAsString()).isEqualTo("base");
     assertThat(created.get("training_file").getAsString()).isEqualTo("file-1");
     assertThat(created.has("validation_file")).isFalse();
@@ -106,16 +111,45 @@ class DefaultModelPipelineTest {
   @Test
   void aFailedJobStopsThePipelineWithItsError() {
     finalStatus = "failed";
-    assertThatThrownBy(() -> pipeline.job("base", "file-1", null, "supervised", DefaultModelPipeline.hp(1, 4, 1e-3, null),
+    assertThatThrownBy(() -> pipeline.client().job("base", "file-1", null, "supervised", DefaultModelPipeline.hp(1, 4, 1e-3, null),
         7, "sft")).isInstanceOf(IllegalStateException.class).hasMessageContaining("supervised job ftjob-1 failed")
         .hasMessageContaining("boom");
   }
 
   @Test
   void anErrorAnswerNamesTheRequestAndStatus() {
-    assertThatThrownBy(() -> pipeline.job("missing", "file-1", null, "supervised",
+    assertThatThrownBy(() -> pipeline.client().job("missing", "file-1", null, "supervised",
         DefaultModelPipeline.hp(1, 4, 1e-3, null), 7, "sft"))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("POST").hasMessageContaining("answered 404")
         .hasMessageContaining("model_not_found");
+  }
+
+  @Test
+  void findsTheJobThatMadeAModel() throws Exception {
+    assertThat(pipeline.client().jobThatMade("tiny-ft-sft")).isEqualTo("ftjob-2");
+    assertThat(requests).contains("GET /v1/fine_tuning/jobs?limit=100");
+    assertThatThrownBy(() -> pipeline.client().jobThatMade("other")).hasMessageContaining("no job")
+        .hasMessageContaining("other");
+  }
+
+  private DefaultModelPipeline withRecipe(String key, String value) {
+    Map<String, String> recipe = new HashMap<>(DefaultModelPipeline.DEFAULTS);
+    recipe.put(key, value);
+    return new DefaultModelPipeline("http://127.0.0.1:1", dir, dir, dir, recipe);
+  }
+
+  @Test
+  void theDpoJobContinuesTheSftJobsOptimizerOnlyWhenAskedTo() {
+    JsonObject fresh = pipeline.dpoHyperparameters("ftjob-2");
+    assertThat(fresh.has("optimizer_state_from")).isFalse();
+    assertThat(fresh.get("warmup_steps").getAsInt()).isEqualTo(10);
+    assertThat(fresh.get("lr_scheduler").getAsString()).isEqualTo("cosine");
+    JsonObject continued = withRecipe("dpo_optimizer", "sft").dpoHyperparameters("ftjob-2");
+    assertThat(continued.get("optimizer_state_from").getAsString()).isEqualTo("ftjob-2");
+    assertThat(withRecipe("dpo_warmup", "0").dpoHyperparameters("ftjob-2").get("warmup_steps").getAsInt()).isZero();
+    assertThat(withRecipe("dpo_scheduler", "constant").dpoHyperparameters("ftjob-2").get("lr_scheduler").getAsString())
+        .isEqualTo("constant");
+    assertThatThrownBy(() -> withRecipe("dpo_optimizer", "adam").dpoHyperparameters("ftjob-2"))
+        .hasMessageContaining("dpo_optimizer must be fresh or sft");
   }
 }

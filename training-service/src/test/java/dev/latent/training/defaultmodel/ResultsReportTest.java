@@ -18,7 +18,9 @@ class ResultsReportTest {
   static Evaluator.Accuracy accuracy(int correct) {
     Map<Tasks.Kind, int[]> perKind = new EnumMap<>(Tasks.Kind.class);
     perKind.put(Tasks.Kind.COUNT, new int[] {correct, 10});
-    return new Evaluator.Accuracy(correct, 10, perKind);
+    boolean[] outcomes = new boolean[10];
+    java.util.Arrays.fill(outcomes, 0, correct, true);
+    return new Evaluator.Accuracy(correct, 10, perKind, outcomes);
   }
 
   ResultsReport report(int dpoCorrect) {
@@ -40,9 +42,10 @@ class ResultsReportTest {
 
   @Test
   void theStageRuleComparesEachStageWithThePreviousOne() {
-    assertThat(report(5).stageRule()).isEqualTo("sft 4 > pretrain 0: yes; dpo 5 > sft 4: yes");
-    assertThat(report(4).stageRule()).endsWith("dpo 4 > sft 4: equal");
-    assertThat(report(3).stageRule()).endsWith("dpo 3 > sft 4: NO");
+    assertThat(report(5).stageRule())
+        .isEqualTo("sft 4 > pretrain 0: yes (+4 −0, p = 0.125); dpo 5 > sft 4: yes (+1 −0, p = 1.00)");
+    assertThat(report(4).stageRule()).endsWith("dpo 4 > sft 4: equal (+0 −0, p = 1.00)");
+    assertThat(report(3).stageRule()).endsWith("dpo 3 > sft 4: NO (+0 −1, p = 1.00)");
   }
 
   @Test
