@@ -28,6 +28,7 @@ final class PoolAttentionKernel {
       long rowBytes, int length, int heads, int groups, int headDim, float[] scores, float[] ctx) {
     int lanes = SPECIES.length();
     boolean whole = headDim % lanes == 0;
+    float[] sumScratch = new float[lanes];
     // scores[hq, l] = q[hq] . k[l, hq / groups]
     for (int l = 0; l < length; l++) {
       long row = first + l * rowBytes;
@@ -41,7 +42,7 @@ final class PoolAttentionKernel {
             acc = FloatVector.fromArray(SPECIES, q, qi + d)
                 .fma(FloatVector.fromMemorySegment(SPECIES, keys, k + (long) d * Float.BYTES, ORDER), acc);
           }
-          dot = Lanes.sum(acc);
+          dot = Lanes.sum(acc, sumScratch);
         } else {
           dot = 0f;
           for (int d = 0; d < headDim; d++) {

@@ -166,6 +166,7 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
    * concurrent streams did not read faster).
    */
   private void matVecRows(float[] xp, float[] y, int from, int to) {
+    float[] lanes = new float[LANES];
     for (int r = from; r < to; r++) {
       long o = (long) r * cols;
       FloatVector e = FloatVector.zero(F);
@@ -175,7 +176,7 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
         e = even(pair).fma(FloatVector.fromArray(F, xp, c), e);
         d = odd(pair).fma(FloatVector.fromArray(F, xp, c + LANES), d);
       }
-      y[r] = Lanes.sum(e.add(d)) + tail(xp, 0, o);
+      y[r] = Lanes.sum(e.add(d), lanes) + tail(xp, 0, o);
     }
   }
 
@@ -195,6 +196,7 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
    */
   private void matMulRows(float[] xp, int n, float[] y, int from, int to) {
     float[] scratch = new float[BLOCK * cols];
+    float[] lanes = new float[LANES];
     int vecAll = cols / LANES * LANES; // plain f32 dot products from here on
     for (int r = from; r < to; r += BLOCK) {
       boolean two = r + 1 < to;
@@ -222,8 +224,8 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
           b0 = w0.fma(x1, b0);
           b1 = w1.fma(x1, b1);
         }
-        store(y, i, r, two, Lanes.sum(a0), Lanes.sum(a1), scratch, xp, xa, vecAll);
-        store(y, i + 1, r, two, Lanes.sum(b0), Lanes.sum(b1), scratch, xp, xb, vecAll);
+        store(y, i, r, two, Lanes.sum(a0, lanes), Lanes.sum(a1, lanes), scratch, xp, xa, vecAll);
+        store(y, i + 1, r, two, Lanes.sum(b0, lanes), Lanes.sum(b1, lanes), scratch, xp, xb, vecAll);
       }
       if (i < n) {
         int xa = i * cols;
@@ -234,7 +236,7 @@ public final class Bf16Matrix implements MatrixKernel, AutoCloseable {
           a0 = FloatVector.fromArray(F, scratch, c).fma(x0, a0);
           a1 = FloatVector.fromArray(F, scratch, cols + c).fma(x0, a1);
         }
-        store(y, i, r, two, Lanes.sum(a0), Lanes.sum(a1), scratch, xp, xa, vecAll);
+        store(y, i, r, two, Lanes.sum(a0, lanes), Lanes.sum(a1, lanes), scratch, xp, xa, vecAll);
       }
     }
   }
