@@ -45,6 +45,7 @@ public final class AdamOptimizer implements AutoCloseable {
   private final Map<String, NDArray> m = new LinkedHashMap<>();
   private final Map<String, NDArray> v = new LinkedHashMap<>();
   private long steps;
+  private long priorSteps;
 
   public AdamOptimizer(Settings settings, NDManager parent) {
     this.settings = settings;
@@ -61,6 +62,19 @@ public final class AdamOptimizer implements AutoCloseable {
   }
 
   /**
+   * Updates the restored moments already carry from another run (a job that continues the optimizer
+   * state of the job that made its base model): they count in the bias correction, not in
+   * {@link #steps()}, which stays this run's position in its learning-rate schedule.
+   */
+  public AdamOptimizer priorSteps(long n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("prior steps must be >= 0");
+    }
+    this.priorSteps = n;
+    return this;
+  }
+
+  /**
    * One update of every parameter in {@code params} with the gradient of the same name in
    * {@code grads} (parameters without a gradient are skipped).
    */
@@ -68,8 +82,8 @@ public final class AdamOptimizer implements AutoCloseable {
     steps++;
     float b1 = settings.beta1();
     float b2 = settings.beta2();
-    float bc1 = (float) (1 - Math.pow(b1, steps));
-    float bc2 = (float) (1 - Math.pow(b2, steps));
+    float bc1 = (float) (1 - Math.pow(b1, steps + priorSteps));
+    float bc2 = (float) (1 - Math.pow(b2, steps + priorSteps));
     float wd = settings.weightDecay();
     for (var e : params.entrySet()) {
       NDArray g0 = grads.get(e.getKey());

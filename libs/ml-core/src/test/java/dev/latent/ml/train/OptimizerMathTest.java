@@ -48,6 +48,24 @@ class OptimizerMathTest {
     }
   }
 
+  /**
+   * Restored moments m = 0.2, v = 0.01 that carry 9 prior updates, g = 0.5, lr 0.1, no decay: the
+   * update is the 10th of the bias correction (m̂ = 0.23 / (1 − 0.9¹⁰), v̂ = 0.01024 / (1 − 0.999¹⁰)),
+   * p = 1 − 0.1 · m̂ / √v̂ = 0.965182, while steps() (the schedule's position) counts from 0.
+   */
+  @Test
+  void priorStepsCountInTheBiasCorrectionOnly() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      NDArray p = m.create(new float[] {1f});
+      try (AdamOptimizer opt = new AdamOptimizer(AdamOptimizer.Settings.of(Kind.ADAMW, 0f), m)) {
+        opt.restore(Map.of("m.p", m.create(new float[] {0.2f}), "v.p", m.create(new float[] {0.01f})), 0);
+        opt.priorSteps(9).step(Map.of("p", p), Map.of("p", m.create(new float[] {0.5f})), 0.1f);
+        assertThat(opt.steps()).isEqualTo(1);
+      }
+      assertThat(p.toFloatArray()).containsExactly(new float[] {0.965182f}, within(1e-6f));
+    }
+  }
+
   private static float[] oneStep(Kind kind) {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       NDArray p = m.create(new float[] {1f, -2f});
