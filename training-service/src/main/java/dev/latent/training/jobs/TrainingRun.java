@@ -115,13 +115,17 @@ final class TrainingRun {
           .rpoAlpha(h.rpoAlpha() == null ? 0 : h.rpoAlpha())) {
         int step = 0;
         long tokens = 0;
+        if (optimizerStart != null) {
+          // the other job's updates count in Adam's bias correction; this job's schedule starts at 0
+          trainer.optimizer().priorSteps(optimizerStart.step());
+        }
         if (resume != null) {
           restore(resume, adapter, trainer, model);
           step = resume.step();
           tokens = resume.trainedTokens();
           listener.event("message", "Resumed from the checkpoint at step " + step, null);
         } else if (optimizerStart != null) {
-          restoreOptimizer(trainer, model, optimizerStart.dir(), optimizerStart.step());
+          restoreOptimizer(trainer, model, optimizerStart.dir(), 0);
           listener.event("message", "Optimizer state (moments, step count " + optimizerStart.step() + ") from job "
               + optimizerStart.jobId(), null);
         }

@@ -268,10 +268,11 @@ class JobsApiTest {
         .expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id());
     assertThat(first.status()).isEqualTo("succeeded");
     String base = first.fineTunedModel();
-    // One step at a constant lr without decay or clipping: a fresh Adam moves every weight with a
-    // gradient by exactly lr (m/sqrt(v) = ±1 at step 1); continued moments move them by other amounts.
+    // One step at lr 1e-3 (cosine without warmup: the peak at step 0) without decay or clipping: a fresh
+    // Adam moves every weight with a gradient by exactly lr (m/sqrt(v) = ±1 at step 1); continued
+    // moments move them by other amounts, and the job's own schedule starts at its step 0 again.
     Map<String, Object> oneStep = Map.of("n_epochs", 1, "batch_size", 4, "learning_rate", 1e-3, "warmup_steps", 0,
-        "lr_scheduler", "constant", "weight_decay", 0, "max_grad_norm", 0);
+        "lr_scheduler", "cosine", "weight_decay", 0, "max_grad_norm", 0);
     Map<String, Object> continued = new LinkedHashMap<>(oneStep);
     continued.put("optimizer_state_from", first.id());
     Job fresh = awaitFinished(create(Map.of("model", base, "training_file", file, "seed", 3,
@@ -280,6 +281,7 @@ class JobsApiTest {
         "method", method("supervised", continued))).expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody().id());
     assertThat(fresh.status()).isEqualTo("succeeded");
     assertThat(cont.status()).as(String.valueOf(cont.error())).isEqualTo("succeeded");
+    assertThat(((Number) metrics(cont.id()).getFirst().data().get("learning_rate")).doubleValue()).isEqualTo(1e-3);
     Map<String, float[]> before = weights(base);
     assertThat(fractionMovedByLr(before, weights(fresh.fineTunedModel()), 1e-3)).isGreaterThan(0.95);
     assertThat(fractionMovedByLr(before, weights(cont.fineTunedModel()), 1e-3)).isLessThan(0.5);
