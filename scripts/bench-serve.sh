@@ -7,7 +7,9 @@
 # line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests —
 # 4 x concurrency by default, so most of a level is the steady state — and the service's step
 # metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s,
-# emit_ms_per_step, step_wall_s, runtime_other_s — and the service process's CPU time over the
+# emit_ms_per_step, step_wall_s, runtime_other_s, decode_context_mean (cached tokens each decoding
+# sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
+# the default 16) — and the service process's CPU time over the
 # level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

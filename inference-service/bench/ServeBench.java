@@ -108,9 +108,11 @@ public class ServeBench {
       long generated = results.stream().mapToLong(Result::tokens).sum();
       String stepJson = String.format(Locale.ROOT,
           ",\"decode_steps\":%d,\"mean_batch\":%.2f,\"decode_step_ms\":%.1f,\"prefill_engine_s\":%.2f"
-              + ",\"emit_ms_per_step\":%.2f,\"step_wall_s\":%.2f,\"runtime_other_s\":%.2f",
+              + ",\"emit_ms_per_step\":%.2f,\"step_wall_s\":%.2f,\"runtime_other_s\":%.2f"
+              + ",\"decode_context_mean\":%.0f",
           (long) steps, steps == 0 ? 0 : d[0] / steps, steps == 0 ? 0 : d[2] / steps * 1000, d[3],
-          steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[3] - d[4]);
+          steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[3] - d[4],
+          d[0] == 0 ? 0 : d[6] / d[0]);
       if (pid > 0 && cpu >= 0) {
         stepJson += String.format(Locale.ROOT, ",\"service_cpu_s\":%.2f,\"cpu_ms_per_token\":%.2f",
             cpu, generated == 0 ? 0 : cpu * 1000 / generated);
@@ -172,11 +174,12 @@ public class ServeBench {
 
   /**
    * The service's step metrics so far: batch sum, decode steps, decode engine seconds, prefill
-   * engine seconds, emit seconds, scheduler step wall seconds (all models together; zeros when
+   * engine seconds, emit seconds, scheduler step wall seconds, cached tokens the decode steps'
+   * attention read (all models together; zeros when
    * the endpoint does not answer).
    */
   private static double[] stepMetrics(HttpClient http, String url) {
-    double[] out = new double[6];
+    double[] out = new double[7];
     try {
       String text = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
@@ -206,6 +209,8 @@ public class ServeBench {
           out[4] += value;
         } else if (line.startsWith("latent_inference_step_wall_seconds_sum")) {
           out[5] += value;
+        } else if (line.startsWith("latent_inference_step_context_tokens_sum")) {
+          out[6] += value;
         }
       }
     } catch (Exception e) {

@@ -37,6 +37,7 @@ class MetricsTest {
         "latent_inference_sequences_running",
         "latent_inference_sequences_waiting",
         "latent_inference_kv_cache_usage",
-        "latent_inference_prefix_cache_hit_rate");
+        "latent_inference_prefix_cache_hit_rate",
+        "latent_inference_step_context_tokens_sum");
   }
 }

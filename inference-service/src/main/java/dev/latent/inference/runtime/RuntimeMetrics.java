@@ -67,13 +67,18 @@ public class RuntimeMetrics {
     }
   }
 
-  /** Engine time of a batched decode step and the runtime's time to sample and stream it. */
-  void decodeStep(String model, int batch, long engineNanos, long emitNanos) {
+  /**
+   * Engine time of a batched decode step and the runtime's time to sample and stream it;
+   * {@code contextTokens} is what the step's attention read: every sequence's cached tokens summed
+   * (the step's cost grows with it, ~74 KB of f32 K/V per token on 110m).
+   */
+  void decodeStep(String model, int batch, long contextTokens, long engineNanos, long emitNanos) {
     Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "decode")
         .register(registry).record(Duration.ofNanos(engineNanos));
     Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
         .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
     registry.summary("latent.inference.step.batch", "model", model).record(batch);
+    registry.summary("latent.inference.step.context.tokens", "model", model).record(contextTokens);
   }
 
   /**

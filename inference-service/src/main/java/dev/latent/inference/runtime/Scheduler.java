@@ -230,13 +230,17 @@ public final class Scheduler implements AutoCloseable {
       long t0 = System.nanoTime();
       float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
       long t1 = System.nanoTime();
+      long context = 0;
+      for (KvSequence kv : seqs) {
+        context += kv.length();
+      }
       SampledToken[] picks = sampler.sample(decoding.stream().map(s -> s.sampler).toList(), logits);
       for (int i = 0; i < tokens.length; i++) {
         Sequence s = decoding.get(i);
         s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
         Emitter.emit(this, s, picks[i]);
       }
-      metrics.decodeStep(modelId, tokens.length, t1 - t0, System.nanoTime() - t1);
+      metrics.decodeStep(modelId, tokens.length, context, t1 - t0, System.nanoTime() - t1);
     }
     publish();
     metrics.step(modelId, System.nanoTime() - start);
