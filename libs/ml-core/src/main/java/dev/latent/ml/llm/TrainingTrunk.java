@@ -1,7 +1,10 @@
 package dev.latent.ml.llm;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import dev.latent.ml.llm.block.LowRankDelta;
 import dev.latent.ml.llm.block.Step;
 import java.util.List;
@@ -16,6 +19,11 @@ import org.jspecify.annotations.Nullable;
  * closes, so without one every intermediate of every layer (scores, softmax, SwiGLU pieces…) lives
  * until the step ends. Closing a layer's scope frees what autograd did not save; what it saved
  * stays alive through the graph.
+ *
+ * <p>With {@link #chunkRows} a layer runs over a few whole sequences at a time (each chunk in a
+ * scope of its own): every op of a decoder layer is per row except attention, which stays within
+ * a sequence, so the outputs are the same while the layer's intermediates (the {@code [B, H, T, T]}
+ * scores above all) exist for one chunk instead of the whole batch.
  */
 public final class TrainingTrunk {
 
@@ -27,6 +35,7 @@ public final class TrainingTrunk {
   private final NDArray sin;
   private final NDArray mask; // [1, 1, T, T]
   private final @Nullable List<LowRankDelta.Rows> adapters;
+  private int sequencesPerChunk;
 
   TrainingTrunk(Network network, NDArray ids, int batch, int tokens, NDArray cos, NDArray sin, NDArray mask,
       @Nullable LowRankDelta delta) {
@@ -38,6 +47,31 @@ public final class TrainingTrunk {
     this.sin = sin;
     this.mask = mask;
     this.adapters = delta == null ? null : List.of(new LowRankDelta.Rows(delta, null));
+    this.sequencesPerChunk = batch;
+  }
+
+  /**
+   * Runs each layer over chunks of about {@code rows} positions: {@code rows / T} whole sequences,
+   * at least one (the whole batch, one chunk, until this is called).
+   */
+  public TrainingTrunk chunkRows(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("chunk rows must be >= 1");
+    }
+    sequencesPerChunk = Math.clamp(rows / tokens, 1, batch);
+    return this;
+  }
+
+  /** How many chunks of sequences a layer runs over. */
+  public int chunks() {
+    return (batch + sequencesPerChunk - 1) / sequencesPerChunk;
+  }
+
+  /** Chunk {@code chunk}'s rows of {@code x [B*T, …]}: a view in {@code into}. */
+  public NDArray rows(NDArray x, int chunk, NDManager into) {
+    long from = (long) chunk * sequencesPerChunk * tokens;
+    long to = Math.min((long) batch * tokens, from + (long) sequencesPerChunk * tokens);
+    return chunks() == 1 ? x.get(into, new NDIndex(":")) : x.get(into, new NDIndex(from + ":" + to));
   }
 
   public int numLayers() {
@@ -49,10 +83,42 @@ public final class TrainingTrunk {
     return network.embed(into, ids);
   }
 
-  /** Decoder layer {@code index}: {@code x [B*T, dim]} to {@code [B*T, dim]}, its arrays in x's manager. */
+  /**
+   * Decoder layer {@code index}: {@code x [B*T, dim]} to {@code [B*T, dim]} in x's manager, chunk by
+   * chunk, each chunk's intermediates in a scope closed after it.
+   */
   public NDArray layer(int index, NDArray x) {
-    Step step = new Step(x.getManager(), batch, tokens, cos, sin, mask, null, null, null, adapters, null);
-    return network.layer(index, x, step);
+    if (chunks() == 1) {
+      return layer(index, x, 0);
+    }
+    NDManager m = x.getManager();
+    NDList outs = new NDList(chunks());
+    for (int c = 0; c < chunks(); c++) {
+      try (NDManager scope = m.newSubManager()) {
+        NDArray out = layer(index, rows(x, c, scope), c);
+        out.attach(m);
+        outs.add(out);
+      }
+    }
+    NDArray y = NDArrays.concat(outs, 0);
+    outs.close(); // the handles only: concat copied them (and its backward needs only their sizes)
+    return y;
+  }
+
+  /** Decoder layer {@code index} over chunk {@code chunk}'s rows {@code xChunk} ({@link #rows}), in its manager. */
+  public NDArray layer(int index, NDArray xChunk, int chunk) {
+    int from = chunk * sequencesPerChunk;
+    int count = Math.min(sequencesPerChunk, batch - from);
+    NDManager m = xChunk.getManager();
+    NDArray c = cos;
+    NDArray s = sin;
+    if (count != batch) {
+      NDIndex sequences = new NDIndex(from + ":" + (from + count));
+      c = cos.get(m, sequences);
+      s = sin.get(m, sequences);
+    }
+    Step step = new Step(m, count, tokens, c, s, mask, null, null, null, adapters, null);
+    return network.layer(index, xChunk, step);
   }
 
   /** The final RMSNorm. */

@@ -1,6 +1,8 @@
 package dev.latent.ml.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
@@ -28,23 +30,32 @@ import org.jspecify.annotations.Nullable;
  *
  * Each layer's arrays and tape live in a scope closed before the next, so the step holds one
  * layer's activations plus the kept inputs instead of every layer's activations, for one more
- * forward per step. LoRA dropout draws its masks in the first forward and replays them in the
- * recomputation, so loss and gradients are those of the taped forward.
+ * forward per step. Both passes run a layer over chunks of whole sequences
+ * ({@link TrainingTrunk#chunkRows}, about {@code layerRows} positions each), and the taped one
+ * backwards each chunk before taping the next, so it is one chunk's activations at a time: at
+ * 256 positions per chunk the 15m bench shape's {@code [8, 6, 256, 256]} scores exist for one
+ * sequence instead of eight. LoRA dropout draws its masks in the first forward and replays them,
+ * chunk by chunk in the same order, in the recomputation, so loss and gradients are those of the
+ * taped forward run over the same chunks.
  */
 final class LayerRecompute {
 
   private static final String EMBEDDING = "model.embed_tokens.weight";
+
+  /** Positions per layer chunk: one sequence of 256 tokens, or several shorter ones. */
+  static final int DEFAULT_LAYER_ROWS = 256;
 
   private LayerRecompute() {}
 
   /**
    * Forward and backward of the mean masked NLL of {@code tokenIds [B, T]} (targets and mask
    * {@code [B*T]}) scaled by {@code scale}; returns the unscaled loss, as {@link LmHeadChunks#backward}.
+   * {@code headRows} positions per LM-head chunk, about {@code layerRows} per layer chunk.
    */
   static float backward(Transformer model, @Nullable LoraAdapter lora, NDArray tokenIds, NDArray targets,
-      NDArray mask, float scale, GradientCollector gc, int rows) {
+      NDArray mask, float scale, GradientCollector gc, int headRows, int layerRows) {
     NDManager m = tokenIds.getManager();
-    TrainingTrunk trunk = model.trunk(tokenIds, lora);
+    TrainingTrunk trunk = model.trunk(tokenIds, lora).chunkRows(layerRows);
     int layers = trunk.numLayers();
     // the parameter's own flag: DJL's hasGradient() of an op's result reads false even on a tape
     boolean embeddingTrains = model.parameters().get(EMBEDDING).hasGradient();
@@ -76,24 +87,33 @@ final class LayerRecompute {
       x.setRequiresGradient(true);
       try (NDManager scope = m.newSubManager()) {
         x.attach(scope);
-        loss = LmHeadChunks.backward(model, trunk.norm(x), targets, mask, scale, gc, rows);
+        loss = LmHeadChunks.backward(model, trunk.norm(x), targets, mask, scale, gc, headRows);
         g = x.getGradient(); // zeros when no position trained
         g.attach(m);
       }
-      // 3. each layer again, with a tape, from the top
+      // 3. each layer again, with a tape, from the top; chunk by chunk, each backwarded at once
       if (lora != null) {
         lora.replayMasks();
       }
       for (int l = layers - 1; l >= 0; l--) {
         NDArray in = inputs.get(l);
-        try (NDManager scope = m.newSubManager()) {
-          in.attach(scope);
-          g.attach(scope);
-          // always: so the output is on the tape whatever the layer trains (layer 0's input
-          // gradient is then computed when the embedding does not train, a small waste)
-          in.setRequiresGradient(true);
-          gc.backward(trunk.layer(l, in).mul(g).sum());
-          g = in.getGradient();
+        try (NDManager layerScope = m.newSubManager()) {
+          in.attach(layerScope);
+          g.attach(layerScope);
+          NDList inputGradients = new NDList(trunk.chunks());
+          for (int c = 0; c < trunk.chunks(); c++) {
+            try (NDManager scope = layerScope.newSubManager()) {
+              NDArray chunk = trunk.rows(in, c, scope).duplicate(); // a leaf of its own, not a view
+              // always: so the output is on the tape whatever the layer trains (layer 0's input
+              // gradient is then computed when the embedding does not train, a small waste)
+              chunk.setRequiresGradient(true);
+              gc.backward(trunk.layer(l, chunk, c).mul(trunk.rows(g, c, scope)).sum());
+              NDArray inputGradient = chunk.getGradient();
+              inputGradient.attach(layerScope);
+              inputGradients.add(inputGradient);
+            }
+          }
+          g = inputGradients.size() == 1 ? inputGradients.get(0) : NDArrays.concat(inputGradients, 0);
           g.attach(m);
         }
       }

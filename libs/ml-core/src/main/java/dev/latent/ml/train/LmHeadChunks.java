@@ -11,7 +11,8 @@ import dev.latent.ml.llm.Transformer;
  * The LM head and cross-entropy over a micro-batch in chunks of positions, so the {@code [N, V]}
  * logits, their log-softmax and both gradients exist for one chunk at a time instead of for all
  * N rows (at the 15m bench shape, 8×256 rows × 32000 × 4 B = 262 MB each, the largest arrays of
- * a step, full fine-tuning and LoRA alike).
+ * a step, full fine-tuning and LoRA alike; the trainer's chunks hold {@link #CHUNK_ELEMENTS}
+ * values, 64 rows there).
  *
  * <p>The trunk runs once; its hidden states are detached into a leaf. Each chunk's loss
  * backpropagates into that leaf's gradient (and the head's weight, when it trains), then one
@@ -20,10 +21,20 @@ import dev.latent.ml.llm.Transformer;
  */
 final class LmHeadChunks {
 
-  /** 256 rows of a 32000-token vocabulary: 33 MB per logits-sized array. */
-  static final int DEFAULT_ROWS = 256;
+  /**
+   * Elements per logits-sized array of a chunk by default: 2^21 floats, 8 MiB, 64 rows of a
+   * 32000-token vocabulary. A chunk makes about four such arrays at once (logits, log-softmax and
+   * their gradients) and they are a step's largest transients once the layers run in chunks
+   * ({@link LayerRecompute}): 256 rows (33 MB each) set the 15m bench shape's memory peak.
+   */
+  static final long CHUNK_ELEMENTS = 1L << 21;
 
   private LmHeadChunks() {}
+
+  /** Rows per chunk so a chunk's logits hold about {@link #CHUNK_ELEMENTS} values (at least one row). */
+  static int rowsFor(long vocabSize) {
+    return (int) Math.max(1, CHUNK_ELEMENTS / Math.max(1, vocabSize));
+  }
 
   /**
    * Forward and backward of the mean masked NLL ({@code hidden [N, dim]} on the tape, targets and

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -55,7 +56,8 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
   private boolean training;
   /** Dropout masks: drawn fresh each forward, drawn and kept, or replayed from the kept ones. */
   private Masks masks = Masks.FRESH;
-  private final Map<Target, NDArray> kept = new IdentityHashMap<>();
+  /** Per module, the kept masks in the order drawn (one per call: a layer runs chunk by chunk). */
+  private final Map<Target, ArrayDeque<NDArray>> kept = new IdentityHashMap<>();
   private @Nullable NDManager keptIn;
 
   private enum Masks { FRESH, KEEP, REPLAY }
@@ -169,14 +171,17 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
     masks = Masks.KEEP;
   }
 
-  /** Each module's next dropout uses the mask kept for it by {@link #keepMasks} (once). */
+  /**
+   * Each module's dropouts use the masks kept for it by {@link #keepMasks}, each once, in the order
+   * they were drawn.
+   */
   void replayMasks() {
     masks = Masks.REPLAY;
   }
 
   /** Fresh masks again; kept ones are dropped. */
   void freshMasks() {
-    kept.values().forEach(NDArray::close);
+    kept.values().forEach(masks -> masks.forEach(NDArray::close));
     kept.clear();
     keptIn = null;
     masks = Masks.FRESH;
@@ -219,7 +224,8 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
     }
     NDArray keep; // boolean [N, in]
     if (masks == Masks.REPLAY) {
-      keep = kept.remove(t);
+      ArrayDeque<NDArray> queue = kept.get(t);
+      keep = queue == null ? null : queue.poll();
       if (keep == null) {
         throw new IllegalStateException("no kept dropout mask for " + t.hfName());
       }
@@ -230,7 +236,7 @@ public final class LoraAdapter implements LowRankDelta, AutoCloseable {
     NDArray scaled = keep.toType(x.getDataType(), false).div((float) (1 - p));
     if (masks == Masks.KEEP) {
       keep.attach(keptIn);
-      kept.put(t, keep);
+      kept.computeIfAbsent(t, k -> new ArrayDeque<>()).add(keep);
     }
     return x.mul(scaled);
   }

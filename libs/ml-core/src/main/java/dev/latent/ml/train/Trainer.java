@@ -51,7 +51,8 @@ public final class Trainer implements AutoCloseable {
   private final double maxGradNorm;
   private final double beta;
   private final Map<String, NDArray> trained;
-  private int lmHeadChunkRows = LmHeadChunks.DEFAULT_ROWS;
+  private int lmHeadChunkRows;
+  private int layerChunkRows = LayerRecompute.DEFAULT_LAYER_ROWS;
   private boolean recomputeActivations = true;
   private double rpoAlpha;
   private long recomputed;
@@ -68,6 +69,7 @@ public final class Trainer implements AutoCloseable {
     this.schedule = schedule;
     this.maxGradNorm = maxGradNorm;
     this.beta = beta;
+    this.lmHeadChunkRows = LmHeadChunks.rowsFor(model.config().vocabSize());
     NDArray any = model.parameters().values().iterator().next();
     this.optimizer = new AdamOptimizer(settings, any.getManager());
     if (lora == null) {
@@ -87,6 +89,18 @@ public final class Trainer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Positions per layer chunk of the activation recomputation (whole sequences, at least one; see
+   * {@link LayerRecompute}); for tests and tuning.
+   */
+  public Trainer layerChunkRows(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("chunk rows must be >= 1");
+    }
+    this.layerChunkRows = rows;
+    return this;
+  }
+
   /** Weight of the chosen responses' NLL added to the DPO loss (see {@link DpoLoss}); 0 by default. */
   public Trainer rpoAlpha(double alpha) {
     if (!(alpha >= 0) || Double.isInfinite(alpha)) {
@@ -99,7 +113,7 @@ public final class Trainer implements AutoCloseable {
   /**
    * Causal-LM steps recompute each decoder layer's activations in the backward instead of keeping
    * them ({@link LayerRecompute}; on by default): the same loss and gradients, one layer's
-   * activations at a time, one more forward per step.
+   * activations at a time (a chunk of sequences of one layer), one more forward per step.
    */
   public Trainer activationRecompute(boolean on) {
     this.recomputeActivations = on;
@@ -117,7 +131,8 @@ public final class Trainer implements AutoCloseable {
       NDArray targets = ids(m, b.targets()).reshape(-1);
       NDArray mask = mask(m, b.mask()).reshape(-1);
       float loss = recomputeActivations
-          ? LayerRecompute.backward(model, lora, ids(m, b.inputs()), targets, mask, scale, gc, lmHeadChunkRows)
+          ? LayerRecompute.backward(model, lora, ids(m, b.inputs()), targets, mask, scale, gc, lmHeadChunkRows,
+              layerChunkRows)
           : LmHeadChunks.backward(model, model.hidden(ids(m, b.inputs()), lora), targets, mask, scale, gc,
               lmHeadChunkRows); // hidden [B*T, dim]
       return new Pass(loss, b.trainedTokens(), null);

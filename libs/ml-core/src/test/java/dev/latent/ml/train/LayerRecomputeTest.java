@@ -18,7 +18,10 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
-/** Recomputing each layer's activations in the backward gives the taped forward's loss and gradients. */
+/**
+ * Recomputing each layer's activations in the backward, chunk of sequences by chunk, gives the taped
+ * forward's loss and gradients.
+ */
 class LayerRecomputeTest {
 
   /** DeepSeek-V2-like: MLA with a q LoRA rank, a dense first layer, then routed + shared experts. */
@@ -33,11 +36,16 @@ class LayerRecomputeTest {
         new LmBatch.Sequence(new int[] {7, 1, 2, 8, 6}, second)), 0);
   }
 
+  /** Positions per layer chunk: the whole batch in one chunk, or one sequence (of 8) per chunk. */
+  private static final int WHOLE = 1000;
+  private static final int ONE_SEQUENCE = 1;
+
   @Test
   void fullFineTuningGqa() {
     try (Transformer model = Transformer.random(TrainerTest.TINY, 5, ModelOptions.cpu())) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
-      assertSame(model, null, model.parameters());
+      assertSame(model, null, model.parameters(), WHOLE, WHOLE);
+      assertSame(model, null, model.parameters(), WHOLE, ONE_SEQUENCE);
     }
   }
 
@@ -45,7 +53,21 @@ class LayerRecomputeTest {
   void fullFineTuningMlaMoe() {
     try (Transformer model = Transformer.random(MLA_MOE, 5, ModelOptions.cpu())) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
-      assertSame(model, null, model.parameters());
+      assertSame(model, null, model.parameters(), WHOLE, ONE_SEQUENCE);
+    }
+  }
+
+  @Test
+  void chunkedTapedForwardEqualsTheWholeBatch() {
+    try (Transformer model = Transformer.random(TrainerTest.TINY, 5, ModelOptions.cpu());
+        NDManager m = NDManager.newBaseManager("PyTorch")) {
+      NDArray ids = Trainer.ids(m, batch().inputs());
+      float[] whole = model.trunk(ids, null).hidden().toFloatArray();
+      float[] chunked = model.trunk(ids, null).chunkRows(ONE_SEQUENCE).hidden().toFloatArray();
+      assertThat(model.trunk(ids, null).chunkRows(ONE_SEQUENCE).chunks()).isEqualTo(2);
+      for (int i = 0; i < whole.length; i++) {
+        assertThat(chunked[i]).as("hidden[%d]", i).isCloseTo(whole[i], within(1e-5f + 1e-5f * Math.abs(whole[i])));
+      }
     }
   }
 
@@ -56,7 +78,8 @@ class LayerRecomputeTest {
             List.of("q_proj", "v_proj", "o_proj", "down_proj")), 3)) {
       randomiseB(lora); // B = 0 at attach, so A would get no gradient and dropout would not show
       lora.training(true);
-      float[] losses = assertSame(model, lora, lora.parameters());
+      // the taped reference over the same chunks, so it draws the same dropout masks in the same order
+      float[] losses = assertSame(model, lora, lora.parameters(), ONE_SEQUENCE, ONE_SEQUENCE);
       lora.training(false);
       float noDropout = losses(model, lora, false);
       assertThat(losses[0]).as("dropout changed the loss, so the masks matter").isNotCloseTo(noDropout, within(1e-4f));
@@ -69,21 +92,22 @@ class LayerRecomputeTest {
         LoraAdapter lora = LoraAdapter.attach(model, new LoraConfig(4, 8, 0.25, List.of("o_proj")), 3)) {
       randomiseB(lora);
       lora.training(true);
-      assertSame(model, lora, lora.parameters());
+      assertSame(model, lora, lora.parameters(), ONE_SEQUENCE, ONE_SEQUENCE);
     }
   }
 
   /**
    * Runs the micro-batch both ways (the engine's random seed reset before each, so LoRA dropout
-   * draws the same masks) and asserts equal losses and equal gradients of every tensor in
-   * {@code trained}; returns both losses.
+   * draws the same masks when both run the layers over the same chunks) and asserts equal losses and
+   * equal gradients of every tensor in {@code trained}; returns both losses.
    */
-  private static float[] assertSame(Transformer model, @Nullable LoraAdapter lora, Map<String, NDArray> trained) {
+  private static float[] assertSame(Transformer model, @Nullable LoraAdapter lora, Map<String, NDArray> trained,
+      int tapedRows, int recomputeRows) {
     Engine.getEngine("PyTorch").setRandomSeed(11);
-    float taped = pass(model, lora, false);
+    float taped = pass(model, lora, false, tapedRows);
     Map<String, float[]> want = takeGradients(trained);
     Engine.getEngine("PyTorch").setRandomSeed(11);
-    float recomputed = pass(model, lora, true);
+    float recomputed = pass(model, lora, true, recomputeRows);
     Map<String, float[]> got = takeGradients(trained);
     assertThat(recomputed).as("loss").isCloseTo(taped, within(1e-5f));
     assertThat(got.keySet()).isEqualTo(want.keySet());
@@ -101,12 +125,12 @@ class LayerRecomputeTest {
   }
 
   private static float losses(Transformer model, LoraAdapter lora, boolean recompute) {
-    float loss = pass(model, lora, recompute);
+    float loss = pass(model, lora, recompute, ONE_SEQUENCE);
     takeGradients(lora.parameters());
     return loss;
   }
 
-  private static float pass(Transformer model, @Nullable LoraAdapter lora, boolean recompute) {
+  private static float pass(Transformer model, @Nullable LoraAdapter lora, boolean recompute, int layerRows) {
     LmBatch b = batch();
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -114,8 +138,9 @@ class LayerRecomputeTest {
       NDArray targets = Trainer.ids(m, b.targets()).reshape(-1);
       NDArray mask = Trainer.mask(m, b.mask()).reshape(-1);
       return recompute
-          ? LayerRecompute.backward(model, lora, ids, targets, mask, 1f, gc, 4)
-          : LmHeadChunks.backward(model, model.hidden(ids, lora), targets, mask, 1f, gc, 4);
+          ? LayerRecompute.backward(model, lora, ids, targets, mask, 1f, gc, 4, layerRows)
+          : LmHeadChunks.backward(model, model.trunk(ids, lora).chunkRows(layerRows).hidden(), targets, mask, 1f,
+              gc, 4);
     } finally {
       Trainer.noGrad();
     }
