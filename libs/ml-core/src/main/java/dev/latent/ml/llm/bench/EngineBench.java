@@ -103,7 +103,8 @@ public final class EngineBench {
         double djlBandwidth = MemoryBandwidth.measure(options.device());
         double djlCpuBandwidth = MemoryBandwidth.lastCpuGbPerS;
         // the kernel reads four streams, which this machine serves faster than the DJL sum's one
-        double[] streamed = options.device().isGpu() ? new double[] {0, 0}
+        boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        double[] streamed = options.device().isGpu() || !vectorApi ? new double[] {0, 0}
             : StreamedRead.measure(Integer.parseInt(threads));
         double bandwidth = Math.max(djlBandwidth, streamed[0]);
         double cpuBandwidth = Math.max(djlCpuBandwidth, streamed[1]);
