@@ -44,6 +44,11 @@ class KeyAuthFilter implements GlobalFilter, Ordered {
     if (route == null || !Boolean.TRUE.equals(properties.enabled())) {
       return chain.filter(exchange);
     }
+    ApiKey cached = authentication.cachedActive(exchange.getRequest());
+    if (cached != null) {
+      exchange.getAttributes().put(ApiKey.ATTR, cached);
+      return chain.filter(exchange);
+    }
     return authentication.authenticate(exchange.getRequest())
         .doOnError(e -> meters.counter("latent.gateway.rejections", "reason", "auth").increment())
         .flatMap(key -> {

@@ -25,6 +25,16 @@ public class KeyAuthentication {
     this.clock = clock;
   }
 
+  /**
+   * The active key the request carries when it is in the key cache (the usual case: no database,
+   * no Mono); null when it is not, or not active — then {@link #authenticate} says which.
+   */
+  @Nullable ApiKey cachedActive(ServerHttpRequest request) {
+    String secret = bearer(request);
+    ApiKey key = secret == null ? null : keys.cached(secret);
+    return key != null && key.activeAt(clock.instant()) ? key : null;
+  }
+
   /** The active key the request carries; 401 when it carries none, or an unknown, revoked or expired one. */
   public Mono<ApiKey> authenticate(ServerHttpRequest request) {
     String secret = bearer(request);

@@ -31,7 +31,9 @@ public class KeyStore {
   private final LedgerDatabase db;
   private final KeysProperties properties;
   private final Clock clock;
-  private final Map<String, Cached> byHash = new ConcurrentHashMap<>();
+  // By the secret itself, not its hash: a cached key costs a map lookup per request, no SHA-256.
+  // Only keys that exist are cached, so unknown secrets cannot grow it.
+  private final Map<String, Cached> bySecret = new ConcurrentHashMap<>();
 
   KeyStore(LedgerDatabase db, KeysProperties properties, Clock clock) {
     this.db = db;
@@ -39,7 +41,7 @@ public class KeyStore {
     this.clock = clock;
   }
 
-  private record Cached(ApiKey key, Instant loadedAt) {}
+  private record Cached(ApiKey key, long loadedAtMillis) {}
 
   static String hash(String secret) {
     try {
@@ -70,15 +72,21 @@ public class KeyStore {
 
   /** The key whose secret this is, active or not; empty when there is none. */
   public Mono<ApiKey> findBySecret(String secret) {
-    String hash = hash(secret);
-    Cached cached = byHash.get(hash);
-    Instant now = clock.instant();
-    if (cached != null && cached.loadedAt().plus(properties.cacheTtl()).isAfter(now)) {
-      return Mono.just(cached.key());
+    ApiKey cached = cached(secret);
+    if (cached != null) {
+      return Mono.just(cached);
     }
+    long now = clock.millis();
     return db.mono(db.client().sql("select " + COLUMNS + " from api_keys where key_hash = :hash")
-            .bind("hash", hash).map(KeyStore::read).one())
-        .doOnNext(key -> byHash.put(hash, new Cached(key, now)));
+            .bind("hash", hash(secret)).map(KeyStore::read).one())
+        .doOnNext(key -> bySecret.put(secret, new Cached(key, now)));
+  }
+
+  /** The key of this secret if it was looked up less than the cache TTL ago; else null. */
+  @Nullable ApiKey cached(String secret) {
+    Cached cached = bySecret.get(secret);
+    return cached != null && clock.millis() - cached.loadedAtMillis() < properties.cacheTtl().toMillis()
+        ? cached.key() : null;
   }
 
   public Mono<ApiKey> find(String id) {
@@ -97,7 +105,7 @@ public class KeyStore {
   }
 
   Mono<Long> revoke(String id) {
-    byHash.values().removeIf(c -> c.key().id().equals(id)); // this replica stops trusting it now
+    bySecret.values().removeIf(c -> c.key().id().equals(id)); // this replica stops trusting it now
     return db.mono(db.client().sql("update api_keys set revoked_at = :now where id = :id and revoked_at is null")
         .bind("now", utc(clock.instant())).bind("id", id).fetch().rowsUpdated());
   }

@@ -15,6 +15,9 @@ import org.springframework.core.env.MapPropertySource;
  */
 public class EmbeddedLedgerDefaults implements EnvironmentPostProcessor {
 
+  static final String USER = "sa";
+  static final String PASSWORD = "";
+
   @Override
   public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
     if (environment.containsProperty("spring.r2dbc.url")) {
@@ -26,15 +29,17 @@ public class EmbeddedLedgerDefaults implements EnvironmentPostProcessor {
     String options = ";DATABASE_TO_LOWER=TRUE;MODE=PostgreSQL;DEFAULT_NULL_ORDERING=HIGH;QUERY_CACHE_SIZE=64";
     Map<String, Object> defaults = new LinkedHashMap<>();
     defaults.put("spring.r2dbc.url", "r2dbc:h2:file:///" + file + options);
-    defaults.put("spring.r2dbc.username", "sa");
-    defaults.put("spring.r2dbc.password", "");
+    defaults.put("spring.r2dbc.username", USER);
+    defaults.put("spring.r2dbc.password", PASSWORD);
+    // The group-commit flushes write through H2's JDBC API (same database, a session of their own).
+    defaults.put("latent.gateway.ledger.embedded-jdbc-url", "jdbc:h2:file:" + file + options);
     // H2 runs statements on the calling thread: one connection serialises them (see LedgerDatabase).
     defaults.put("spring.r2dbc.pool.max-size", "1");
     defaults.put("spring.r2dbc.pool.initial-size", "1");
     if (!environment.containsProperty("spring.flyway.url")) {
       defaults.put("spring.flyway.url", "jdbc:h2:file:" + file + options);
-      defaults.put("spring.flyway.user", "sa");
-      defaults.put("spring.flyway.password", "");
+      defaults.put("spring.flyway.user", USER);
+      defaults.put("spring.flyway.password", PASSWORD);
     }
     environment.getPropertySources().addLast(new MapPropertySource("latent-embedded-ledger", defaults));
   }

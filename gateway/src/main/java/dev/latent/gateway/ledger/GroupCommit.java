@@ -12,7 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.r2dbc.core.DatabaseClient;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -45,7 +44,7 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
 
   /** Runs a whole batch inside the flush's transaction; one result per write, in order. */
   interface Writer<W, R> {
-    Mono<List<R>> write(DatabaseClient client, List<W> batch);
+    Mono<List<R>> write(BatchStatements statements, List<W> batch);
 
     /** {@code write} committed with {@code result} after its requester had gone away (e.g. a hold to give back). */
     default void abandoned(W write, R result) {}
@@ -118,7 +117,7 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
       return;
     }
     List<W> writes = batch.stream().map(Pending::write).toList();
-    db.inTransactionHere(client -> writer.write(client, writes))
+    db.inBatchTransaction(statements -> writer.write(statements, writes))
         .subscribe(results -> {
           batchSizes.record(batch.size());
           done();
@@ -128,7 +127,7 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
         }, e -> {
           log.warn("ledger batch of {} failed ({}); writing them one by one", batch.size(), e.toString());
           Flux.fromIterable(batch)
-              .concatMap(p -> db.inTransactionHere(client -> writer.write(client, List.of(p.write())))
+              .concatMap(p -> db.inBatchTransaction(statements -> writer.write(statements, List.of(p.write())))
                   .doOnNext(results -> complete(p, results.getFirst()))
                   .onErrorResume(error -> {
                     p.sink().error(error);

@@ -1,8 +1,5 @@
 package dev.latent.gateway.ledger;
 
-import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.Result;
-import io.r2dbc.spi.Statement;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -14,14 +11,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import org.springframework.r2dbc.core.DatabaseClient;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * Writes one group-commit flush with one statement per kind of change for the whole batch, each
- * request a binding of it (R2DBC {@link Statement#add()}: H2 runs the prepared command once per
- * binding, PostgreSQL pipelines the bindings in one round trip), instead of two or three
+ * request a binding of it ({@link BatchStatements}: PostgreSQL pipelines the bindings in one round
+ * trip, H2 runs its prepared command once per binding), instead of two or three
  * statements per request. Each binding still reports its own row count, so every request gets the
  * outcome it would get alone:
  *
@@ -91,14 +86,12 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
   }
 
   @Override
-  public Mono<List<Outcome>> write(DatabaseClient client, List<Write> batch) {
-    return client.inConnection(connection -> {
-      Outcome[] outcomes = new Outcome[batch.size()];
-      return lockBudgetRows(connection, batch)
-          .then(Mono.defer(() -> settle(connection, batch, outcomes)))
-          .then(Mono.defer(() -> hold(connection, batch, outcomes)))
-          .then(Mono.fromSupplier(() -> Arrays.asList(outcomes)));
-    });
+  public Mono<List<Outcome>> write(BatchStatements statements, List<Write> batch) {
+    Outcome[] outcomes = new Outcome[batch.size()];
+    return lockBudgetRows(statements, batch)
+        .then(Mono.defer(() -> settle(statements, batch, outcomes)))
+        .then(Mono.defer(() -> hold(statements, batch, outcomes)))
+        .then(Mono.fromSupplier(() -> Arrays.asList(outcomes)));
   }
 
   @Override
@@ -108,7 +101,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
     }
   }
 
-  private Mono<Void> lockBudgetRows(Connection connection, List<Write> batch) {
+  private Mono<Void> lockBudgetRows(BatchStatements statements, List<Write> batch) {
     if (!lockBudgetRows) {
       return Mono.empty();
     }
@@ -123,17 +116,16 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
     if (rows.isEmpty()) {
       return Mono.empty();
     }
-    Statement statement = statement(connection, LOCK_BUDGET_ROW, new ArrayList<>(rows.values()));
-    return Flux.from(statement.execute()).concatMap(result -> result.map((row, meta) -> 1)).then();
+    return statements.select(LOCK_BUDGET_ROW, new ArrayList<>(rows.values()));
   }
 
-  private static Mono<Void> settle(Connection connection, List<Write> batch, Outcome[] outcomes) {
+  private static Mono<Void> settle(BatchStatements statements, List<Write> batch, Outcome[] outcomes) {
     List<Integer> settles = indices(batch, Settle.class);
     if (settles.isEmpty()) {
       return Mono.empty();
     }
     List<Object[]> deletes = settles.stream().map(i -> new Object[] {batch.get(i).reservation().requestId()}).toList();
-    return rowsUpdated(connection, DELETE_RESERVATION, deletes).flatMap(deleted -> {
+    return statements.rowsUpdated(DELETE_RESERVATION, deletes).flatMap(deleted -> {
       List<Object[]> usage = new ArrayList<>();
       Map<List<Object>, BigDecimal[]> budgets = new LinkedHashMap<>(); // (key, period) → {held, cost}
       for (int k = 0; k < settles.size(); k++) {
@@ -158,19 +150,19 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
       }
       List<Object[]> settlements = budgets.entrySet().stream().map(e -> new Object[] {e.getValue()[0],
           e.getValue()[1], e.getKey().get(0), utc((Instant) e.getKey().get(1))}).toList();
-      return rowsUpdated(connection, INSERT_USAGE, usage)
-          .then(rowsUpdated(connection, SETTLE_BUDGET, settlements))
+      return statements.rowsUpdated(INSERT_USAGE, usage)
+          .then(statements.rowsUpdated(SETTLE_BUDGET, settlements))
           .then();
     });
   }
 
-  private static Mono<Void> hold(Connection connection, List<Write> batch, Outcome[] outcomes) {
+  private static Mono<Void> hold(BatchStatements statements, List<Write> batch, Outcome[] outcomes) {
     List<Integer> holds = indices(batch, Hold.class);
     if (holds.isEmpty()) {
       return Mono.empty();
     }
     List<Object[]> inserts = holds.stream().map(i -> reservationRow(batch.get(i).reservation())).toList();
-    return rowsUpdated(connection, INSERT_RESERVATION, inserts).flatMap(inserted -> {
+    return statements.rowsUpdated(INSERT_RESERVATION, inserts).flatMap(inserted -> {
       List<Integer> budgeted = new ArrayList<>();
       for (int k = 0; k < holds.size(); k++) {
         int i = holds.get(k);
@@ -183,7 +175,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
           budgeted.add(i);
         }
       }
-      return holdTogether(connection, batch, budgeted, outcomes);
+      return holdTogether(statements, batch, budgeted, outcomes);
     });
   }
 
@@ -192,7 +184,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
    * fit, and then they would have fitted one after the other too). The holds of a key whose sum
    * does not fit go on to be tried one by one, in batch order.
    */
-  private static Mono<Void> holdTogether(Connection connection, List<Write> batch, List<Integer> budgeted,
+  private static Mono<Void> holdTogether(BatchStatements statements, List<Write> batch, List<Integer> budgeted,
       Outcome[] outcomes) {
     if (budgeted.isEmpty()) {
       return Mono.empty();
@@ -215,7 +207,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
       Reservation first = batch.get(group.getFirst()).reservation();
       rows.add(new Object[] {sum, first.keyId(), utc(Objects.requireNonNull(first.periodStart())), limit});
     }
-    return rowsUpdated(connection, HOLD, rows).flatMap(held -> {
+    return statements.rowsUpdated(HOLD, rows).flatMap(held -> {
       List<Integer> oneByOne = new ArrayList<>();
       for (int g = 0; g < members.size(); g++) {
         if (held[g] > 0) {
@@ -225,18 +217,18 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
         }
       }
       oneByOne.sort(null); // batch order
-      return holdBudgets(connection, batch, oneByOne, outcomes, true);
+      return holdBudgets(statements, batch, oneByOne, outcomes, true);
     });
   }
 
   /** The conditional update for each of {@code budgeted}; refusals tried once more after creating missing rows. */
-  private static Mono<Void> holdBudgets(Connection connection, List<Write> batch, List<Integer> budgeted,
+  private static Mono<Void> holdBudgets(BatchStatements statements, List<Write> batch, List<Integer> budgeted,
       Outcome[] outcomes, boolean firstTry) {
     if (budgeted.isEmpty()) {
       return Mono.empty();
     }
     List<Object[]> rows = budgeted.stream().map(i -> holdRow((Hold) batch.get(i))).toList();
-    return rowsUpdated(connection, HOLD, rows).flatMap(held -> {
+    return statements.rowsUpdated(HOLD, rows).flatMap(held -> {
       List<Integer> refused = new ArrayList<>();
       for (int k = 0; k < budgeted.size(); k++) {
         if (held[k] > 0) {
@@ -256,12 +248,12 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
           Instant period = Objects.requireNonNull(r.periodStart());
           missing.putIfAbsent(List.of(r.keyId(), period), new Object[] {r.keyId(), utc(period)});
         }
-        return rowsUpdated(connection, ENSURE_BUDGET_ROW, new ArrayList<>(missing.values()))
-            .then(holdBudgets(connection, batch, refused, outcomes, false));
+        return statements.rowsUpdated(ENSURE_BUDGET_ROW, new ArrayList<>(missing.values()))
+            .then(holdBudgets(statements, batch, refused, outcomes, false));
       }
       refused.forEach(i -> outcomes[i] = Outcome.INSUFFICIENT);
       List<Object[]> deletes = refused.stream().map(i -> new Object[] {batch.get(i).reservation().requestId()}).toList();
-      return rowsUpdated(connection, DELETE_RESERVATION, deletes).then();
+      return statements.rowsUpdated(DELETE_RESERVATION, deletes).then();
     });
   }
 
@@ -277,7 +269,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
 
   private static Object[] reservationRow(Reservation r) {
     return new Object[] {r.requestId(), r.keyId(), r.tenant(), r.model(), r.backend(),
-        r.periodStart() == null ? new Null(OffsetDateTime.class) : utc(r.periodStart()), r.amount(),
+        r.periodStart() == null ? new BatchStatements.Null(OffsetDateTime.class) : utc(r.periodStart()), r.amount(),
         utc(r.createdAt())};
   }
 
@@ -292,44 +284,7 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
         u.tokens().promptCacheMiss(), u.tokens().completion(), u.tokens().reasoning(),
         u.charge().price().inputCacheHit(), u.charge().price().inputCacheMiss(), u.charge().price().output(),
         u.charge().multiplier(), u.charge().cost(), u.charge().price().currency(), u.status(), utc(u.createdAt()),
-        u.unit() == null ? new Null(String.class) : u.unit(), u.units(), u.unitPrice()};
-  }
-
-  /** A SQL NULL of {@code type}, as a value in a row. */
-  private record Null(Class<?> type) {}
-
-  /** Runs {@code sql} once per row, as one statement; the rows each binding changed, in order. */
-  private static Mono<long[]> rowsUpdated(Connection connection, String sql, List<Object[]> rows) {
-    if (rows.isEmpty()) {
-      return Mono.just(new long[0]);
-    }
-    return Flux.from(statement(connection, sql, rows).execute())
-        .concatMap(Result::getRowsUpdated)
-        .collectList()
-        .map(counts -> {
-          if (counts.size() != rows.size()) {
-            throw new IllegalStateException(rows.size() + " bindings of '" + sql + "' answered " + counts.size() + " counts");
-          }
-          return counts.stream().mapToLong(Long::longValue).toArray();
-        });
-  }
-
-  private static Statement statement(Connection connection, String sql, List<Object[]> rows) {
-    Statement statement = connection.createStatement(sql);
-    for (int r = 0; r < rows.size(); r++) {
-      if (r > 0) {
-        statement.add();
-      }
-      Object[] values = rows.get(r);
-      for (int i = 0; i < values.length; i++) {
-        if (values[i] instanceof Null n) {
-          statement.bindNull(i, n.type());
-        } else {
-          statement.bind(i, values[i]);
-        }
-      }
-    }
-    return statement;
+        u.unit() == null ? new BatchStatements.Null(String.class) : u.unit(), u.units(), u.unitPrice()};
   }
 
   private static OffsetDateTime utc(Instant instant) {

@@ -3,6 +3,8 @@ package dev.latent.gateway.ledger;
 import io.r2dbc.spi.ConnectionFactory;
 import io.r2dbc.spi.ConnectionFactoryMetadata;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -17,20 +19,33 @@ import reactor.core.scheduler.Schedulers;
  * and may touch the disk, so H2 work is moved off the event loop onto a dedicated thread.
  */
 @Component
-public class LedgerDatabase {
+public class LedgerDatabase implements DisposableBean {
 
   private final DatabaseClient client;
   private final TransactionalOperator transactions;
   private final Scheduler scheduler;
+  private final @Nullable JdbcBatchStatements jdbc;
 
-  LedgerDatabase(DatabaseClient client, TransactionalOperator transactions, ConnectionFactory factory) {
+  LedgerDatabase(DatabaseClient client, TransactionalOperator transactions, ConnectionFactory factory,
+      LedgerProperties properties) {
     this.client = client;
     this.transactions = transactions;
     ConnectionFactoryMetadata metadata = factory.getMetadata();
-    this.scheduler = metadata.getName().toLowerCase().contains("h2")
+    boolean h2 = metadata.getName().toLowerCase().contains("h2");
+    this.scheduler = h2
         // One thread that may block (H2 serialises on a single connection anyway).
         ? Schedulers.newBoundedElastic(1, Integer.MAX_VALUE, "ledger-h2", 60, true)
         : Schedulers.immediate();
+    String jdbcUrl = properties.embeddedJdbcUrl();
+    this.jdbc = h2 && jdbcUrl != null
+        ? new JdbcBatchStatements(jdbcUrl, EmbeddedLedgerDefaults.USER, EmbeddedLedgerDefaults.PASSWORD) : null;
+  }
+
+  @Override
+  public void destroy() {
+    if (jdbc != null) {
+      jdbc.close();
+    }
   }
 
   public DatabaseClient client() {
@@ -52,12 +67,23 @@ public class LedgerDatabase {
   }
 
   /**
-   * Like {@link #inTransaction}, but the result is signalled on the thread that ran the
-   * transaction (on H2 the ledger's own thread): for callers that hand each outcome on themselves.
+   * Runs a group-commit flush's statements in one transaction; the result is signalled on the
+   * thread that ran it (on H2 the ledger's own thread): for callers that hand each outcome on
+   * themselves. The embedded H2 ledger runs them through H2's JDBC API ({@link JdbcBatchStatements}),
+   * everything else through R2DBC.
    */
-  <T> Mono<T> inTransactionHere(Function<DatabaseClient, Mono<T>> work) {
-    Mono<T> transaction = transactions.transactional(Mono.defer(() -> work.apply(client)));
+  <T> Mono<T> inBatchTransaction(Function<BatchStatements, Mono<T>> work) {
+    if (jdbc != null) {
+      return jdbc.inTransaction(work).subscribeOn(scheduler);
+    }
+    Mono<T> transaction = transactions.transactional(
+        client.inConnection(connection -> work.apply(new R2dbcBatchStatements(connection))));
     return isPostgres() ? transaction : transaction.subscribeOn(scheduler);
+  }
+
+  /** Whether group-commit flushes go through H2's JDBC API (the embedded ledger). */
+  boolean writesThroughJdbc() {
+    return jdbc != null;
   }
 
   public boolean isPostgres() {

@@ -14,9 +14,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param linger how long a flush waits for more records when it has fewer than {@code maxBatch};
  *     0 (default) flushes as soon as the previous flush is done, so records that arrive while a
  *     transaction runs form the next batch
+ * @param embeddedJdbcUrl H2's JDBC URL of the embedded ledger, set by {@link EmbeddedLedgerDefaults}
+ *     when no database is configured: group-commit flushes then go through H2's JDBC API on the
+ *     ledger thread ({@link JdbcBatchStatements}); null → through R2DBC like every other query
  */
 @ConfigurationProperties("latent.gateway.ledger")
-public record LedgerProperties(@Nullable Integer maxBatch, @Nullable Integer maxQueue, @Nullable Duration linger) {
+public record LedgerProperties(@Nullable Integer maxBatch, @Nullable Integer maxQueue, @Nullable Duration linger,
+    @Nullable String embeddedJdbcUrl) {
 
   public LedgerProperties {
     maxBatch = maxBatch == null ? 256 : maxBatch;

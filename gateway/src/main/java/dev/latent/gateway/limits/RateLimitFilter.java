@@ -3,6 +3,7 @@ package dev.latent.gateway.limits;
 import dev.latent.gateway.keys.ApiKey;
 import dev.latent.support.problem.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.BiConsumer;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.core.Ordered;
@@ -41,18 +42,6 @@ class RateLimitFilter implements GlobalFilter, Ordered {
     long rpm = key.rpm() == null ? -1 : key.rpm();
     long tpm = key.tpm() == null ? -1 : key.tpm();
     return limiter.admit(key.id(), rpm, tpm).flatMap(admission -> {
-      HttpHeaders headers = new HttpHeaders();
-      String reset = Math.max(1, (admission.reset().toMillis() + 999) / 1000) + "s";
-      if (rpm >= 0) {
-        headers.set("x-ratelimit-limit-requests", Long.toString(rpm));
-        headers.set("x-ratelimit-remaining-requests", Long.toString(admission.remainingRequests()));
-        headers.set("x-ratelimit-reset-requests", reset);
-      }
-      if (tpm >= 0) {
-        headers.set("x-ratelimit-limit-tokens", Long.toString(tpm));
-        headers.set("x-ratelimit-remaining-tokens", Long.toString(admission.remainingTokens()));
-        headers.set("x-ratelimit-reset-tokens", reset);
-      }
       if (!admission.allowed()) {
         boolean requests = rpm >= 0 && admission.remainingRequests() == 0;
         meters.counter("latent.gateway.rejections", "reason", requests ? "rpm" : "tpm").increment();
@@ -60,14 +49,31 @@ class RateLimitFilter implements GlobalFilter, Ordered {
             requests ? "Rate limit reached: " + rpm + " requests per minute for this key"
                 : "Rate limit reached: " + tpm + " tokens per minute for this key",
             "rate_limit_exceeded", null).retryAfter(admission.reset());
-        headers.forEach((name, values) -> problem.header(name, values.getFirst()));
+        headers(rpm, tpm, admission, problem::header);
         return Mono.error(problem);
       }
+      // Written straight into the response's headers when it commits: no map of our own per request.
       exchange.getResponse().beforeCommit(() -> {
-        headers.forEach((name, values) -> exchange.getResponse().getHeaders().put(name, values));
+        HttpHeaders response = exchange.getResponse().getHeaders();
+        headers(rpm, tpm, admission, response::set);
         return Mono.empty();
       });
       return chain.filter(exchange);
     });
+  }
+
+  /** OpenAI's {@code x-ratelimit-*} headers for {@code admission}, one {@code set} call per header. */
+  private static void headers(long rpm, long tpm, Admission admission, BiConsumer<String, String> set) {
+    String reset = Math.max(1, (admission.reset().toMillis() + 999) / 1000) + "s";
+    if (rpm >= 0) {
+      set.accept("x-ratelimit-limit-requests", Long.toString(rpm));
+      set.accept("x-ratelimit-remaining-requests", Long.toString(admission.remainingRequests()));
+      set.accept("x-ratelimit-reset-requests", reset);
+    }
+    if (tpm >= 0) {
+      set.accept("x-ratelimit-limit-tokens", Long.toString(tpm));
+      set.accept("x-ratelimit-remaining-tokens", Long.toString(admission.remainingTokens()));
+      set.accept("x-ratelimit-reset-tokens", reset);
+    }
   }
 }

@@ -1,7 +1,8 @@
 package dev.latent.gateway.metering;
 
 import dev.latent.gateway.pricing.TokenCounts;
-import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
@@ -15,6 +16,8 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -75,27 +78,54 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
           .filter(buffer -> buffer.readableByteCount() > 0)
           .doFinally(signal -> onDone.accept(new Outcome(signal, true, tap.usage(), tap.delivered())));
     }
-    ByteArrayOutputStream copy = new ByteArrayOutputStream();
+    BodyCopy copy = new BodyCopy();
     return Flux.<DataBuffer>from(body)
-        .doOnNext(buffer -> {
-          if (copy.size() < MAX_COPY) {
-            int position = buffer.readPosition();
-            byte[] bytes = new byte[buffer.readableByteCount()];
-            buffer.read(bytes);
-            buffer.readPosition(position);
-            copy.writeBytes(bytes);
-          }
-        })
+        .doOnNext(copy::add)
         .doFinally(signal -> onDone.accept(new Outcome(signal, true,
-            signal == SignalType.ON_COMPLETE ? usageOf(copy.toByteArray()) : null, 0)));
+            signal == SignalType.ON_COMPLETE ? usageOf(copy) : null, 0)));
   }
 
-  private @Nullable TokenCounts usageOf(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return Usage.parse(node.get("usage"));
+  /**
+   * The top-level {@code usage} of a JSON body, read by streaming over the body: the other members
+   * (the choices, the text) are skipped token by token instead of being built into a tree.
+   */
+  private @Nullable TokenCounts usageOf(BodyCopy body) {
+    try (JsonParser parser = json.createParser(body.bytes, 0, body.size)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
+        String name = parser.currentName();
+        parser.nextToken();
+        if ("usage".equals(name)) {
+          JsonNode usage = parser.readValueAsTree();
+          return Usage.parse(usage);
+        }
+        parser.skipChildren();
+      }
+      return null;
     } catch (JacksonException e) {
       return null;
+    }
+  }
+
+  /** The bytes of a JSON body as they pass (up to {@link #MAX_COPY}), copied once. */
+  private static final class BodyCopy {
+    private byte[] bytes = new byte[1024];
+    private int size;
+    private boolean full;
+
+    void add(DataBuffer buffer) {
+      int n = buffer.readableByteCount();
+      if (full || size + n > MAX_COPY) {
+        full = true; // what is kept stays a prefix of the body
+        return;
+      }
+      if (size + n > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(size + n, 2 * bytes.length));
+      }
+      buffer.toByteBuffer(buffer.readPosition(), ByteBuffer.wrap(bytes), size, n);
+      size += n;
     }
   }
 

@@ -80,6 +80,8 @@ class GroupCommitTest {
 
     var batches = gateways.get(database).getBean(MeterRegistry.class).get("latent.gateway.ledger.batch.size").summary();
     assertThat(batches.max()).isGreaterThan(1); // they did share transactions
+    // The embedded ledger's flushes go through H2's JDBC API, PostgreSQL's through R2DBC: both tested here.
+    assertThat(gateways.get(database).getBean(LedgerDatabase.class).writesThroughJdbc()).isEqualTo("h2".equals(database));
   }
 
   @ParameterizedTest

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -97,14 +98,11 @@ class ReconcilerTest {
   }
 
   private static BigDecimal await(DatabaseClient db, String sql) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    while (System.nanoTime() < deadline) {
-      BigDecimal value = db.sql(sql).map(r -> r.get(0, BigDecimal.class)).one().block();
-      if (value != null) {
-        return value;
-      }
-      MeteringTest.sleep(50);
-    }
-    throw new AssertionError("nothing for " + sql);
+    // Awaitility, not MeteringTest.sleep: touching MeteringTest would run its static initializer,
+    // which installs BlockHound in the middle of this test — after Reactor's parallel workers
+    // had parked in code BlockHound had not instrumented yet, which broke those workers (their
+    // next idle park failed with an IllegalMonitorStateException) and hung later ledger reads.
+    return Awaitility.await("row for " + sql).atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        .until(() -> db.sql(sql).map(r -> r.get(0, BigDecimal.class)).one().block(), java.util.Objects::nonNull);
   }
 }
