@@ -33,18 +33,19 @@ import org.jspecify.annotations.Nullable;
  * forward per step. Both passes run a layer over chunks of whole sequences
  * ({@link TrainingTrunk#chunkRows}, about {@code layerRows} positions each), and the taped one
  * backwards each chunk before taping the next, so it is one chunk's activations at a time: at
- * 512 positions per chunk the 15m bench shape's {@code [8, 6, 256, 256]} scores exist for two
- * sequences instead of eight. Smaller chunks make more, smaller native ops (+35% CPU per step for
- * the 15m bench's LoRA at 256 and 512 alike, whose memory peaks were the same). LoRA dropout draws its masks in the first forward and replays them,
- * chunk by chunk in the same order, in the recomputation, so loss and gradients are those of the
- * taped forward run over the same chunks.
+ * 256 positions per chunk the 15m bench shape's {@code [8, 6, 256, 256]} scores exist for one
+ * sequence instead of eight. Smaller chunks make more, smaller native ops: +35% CPU per step for
+ * the 15m bench's LoRA at 256 and at 512 positions alike (512 left LoRA's peak 15-30 MB higher
+ * with glibc's malloc). LoRA dropout draws its masks in the first forward and replays them,
+ * chunk by chunk in the same order, in the recomputation, so loss and gradients are those of
+ * the taped forward run over the same chunks.
  */
 final class LayerRecompute {
 
   private static final String EMBEDDING = "model.embed_tokens.weight";
 
-  /** Positions per layer chunk: two sequences of 256 tokens, or more shorter ones. */
-  static final int DEFAULT_LAYER_ROWS = 512;
+  /** Positions per layer chunk: one sequence of 256 tokens, or several shorter ones. */
+  static final int DEFAULT_LAYER_ROWS = 256;
 
   private LayerRecompute() {}
 
