@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # ./platform bench serve [--shape tiny|15m|110m] [--concurrency 1,4,16] [--prompt 256] [--tokens 128]
 #   [--requests N] [--device cpu|gpu|auto] [--max-batch 16] [--threads N] [--dtype f32|bf16]
+#   [--prefill-beside true|false]
 # Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
 # seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
 # line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests —
 # 4 x concurrency by default, so most of a level is the steady state — and the service's step
 # metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s,
-# emit_ms_per_step, step_wall_s, runtime_other_s, decode_context_mean (cached tokens each decoding
+# emit_ms_per_step, step_wall_s, runtime_other_s, prefill_wait_s (the scheduler thread waiting for
+# prompt chunks; the rest of prefill_engine_s ran beside decode), decode_context_mean (cached tokens each decoding
 # sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
 # the default 16) — and the service process's CPU time over the
 # level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
@@ -18,6 +20,7 @@ JAVA_HOME="$(latent_find_jdk25)"
 JAVA="$JAVA_HOME/bin/java"
 
 shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0 dtype=f32
+prefill_beside=true
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2 ;;
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
     --max-batch) max_batch=$2 ;;
     --threads) threads=$2 ;;
     --dtype) dtype=$2 ;;
+    --prefill-beside) prefill_beside=$2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -67,6 +71,7 @@ log="$logs/bench-serve-$shape.log"
   --latent.inference.runtime.max-batch="$max_batch" \
   --latent.inference.runtime.threads="$threads" \
   --latent.inference.runtime.dtype="$dtype" \
+  --latent.inference.runtime.prefill-beside-decode="$prefill_beside" \
   --latent.inference.runtime.queue=256 \
   --latent.inference.runtime.kv-cache-budget=1GB \
   --latent.inference.embeddings.enabled=false \

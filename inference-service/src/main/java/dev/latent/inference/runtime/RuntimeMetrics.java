@@ -95,6 +95,12 @@ public class RuntimeMetrics {
         .register(registry).record(Duration.ofNanos(engineNanos));
   }
 
+  /** Time the scheduler thread waited for prefill chunks (the rest of their engine time ran beside decode). */
+  void prefillWait(String model, long nanos) {
+    Timer.builder("latent.inference.step.prefill.wait").tag("model", model).register(registry)
+        .record(Duration.ofNanos(nanos));
+  }
+
   void rejected(String model) {
     Counter.builder("latent.inference.requests.rejected").tag("model", model).register(registry)
         .increment();

@@ -25,6 +25,9 @@ import org.springframework.util.unit.DataSize;
  *     per core). Batched decode and prefill are GEMM-bound and gain from more; batch-1 decode is
  *     memory-bound and does not; on a CPU shared with other work, 1 avoids OpenMP threads waiting
  *     on each other (see docs/inference.md)
+ * @param prefillBesideDecode prompt chunks run on their own thread (one engine thread) while the
+ *     scheduler thread decodes the running sequences; false: each step waits for its chunks first,
+ *     with all the engine's threads (the A/B of docs/inference.md)
  */
 @ConfigurationProperties("latent.inference.runtime")
 public record RuntimeProperties(
@@ -39,7 +42,8 @@ public record RuntimeProperties(
     @DefaultValue List<String> load,
     @DefaultValue("true") boolean seeded,
     @DefaultValue("15m") String seededShape,
-    @DefaultValue("0") int threads) {
+    @DefaultValue("0") int threads,
+    @DefaultValue("true") boolean prefillBesideDecode) {
 
   public RuntimeProperties {
     if (threads < 0) {

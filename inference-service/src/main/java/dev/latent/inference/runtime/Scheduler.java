@@ -29,9 +29,11 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Each step: drop cancelled sequences and free their blocks; admit waiting ones while the batch
  * has room and the KV pool has blocks for prompt + max_tokens (prefix-cache hits are copied in and
- * count as computed); prefill prompt chunks, at most {@code prefillChunk} tokens in all, so a long
- * prompt does not stall the others; then one batched decode step for every sequence past its
- * prompt; sample, stream, and retire finished sequences. Requests join and leave between steps.
+ * count as computed); hand prompt chunks, at most {@code prefillChunk} tokens in all, to the
+ * {@link PrefillWorker}, whose thread computes them while this one runs a batched decode step for
+ * every sequence past its prompt (a long prompt does not stall the others); sample, stream, and
+ * retire finished sequences. Finished chunks are collected at the start of a step (waited for when
+ * nothing else can run). Requests join and leave between steps.
  */
 public final class Scheduler implements AutoCloseable {
 
@@ -49,6 +51,7 @@ public final class Scheduler implements AutoCloseable {
   private final List<Sequence> running = new ArrayList<>();
   private final ThreadPoolExecutor executor;
   private final StepSampler sampler;
+  private final PrefillWorker prefill;
   private final AtomicLong seeds = new AtomicLong(0x5EED);
   private volatile int runningCount;
   private volatile int blocksInUse;
@@ -68,6 +71,7 @@ public final class Scheduler implements AutoCloseable {
         model.config().mla() != null, modelId.hashCode());
     this.waiting = new LinkedBlockingQueue<>(properties.queue());
     this.sampler = new StepSampler(modelId);
+    this.prefill = new PrefillWorker(modelId, model, properties.threads());
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1),
         Thread.ofPlatform().name("scheduler-" + modelId).daemon().factory());
     metrics.register(modelId, this);
@@ -173,6 +177,12 @@ public final class Scheduler implements AutoCloseable {
         return;
       } catch (RuntimeException e) {
         log.error("step failed for {}; failing its running sequences", modelId, e);
+        try {
+          prefill.poll(true); // its sequences' blocks are freed below
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return;
+        }
         for (Sequence s : List.copyOf(running)) {
           retire(s, "error");
           s.sink.tryEmitError(e);
@@ -181,7 +191,7 @@ public final class Scheduler implements AutoCloseable {
     }
   }
 
-  private void step() {
+  private void step() throws InterruptedException {
     long start = System.nanoTime();
     dropCancelled();
     admit();
@@ -189,61 +199,82 @@ public final class Scheduler implements AutoCloseable {
     if (running.isEmpty()) {
       return;
     }
-    // Chunked prefill: each prefilling sequence gets part of the step's prompt-token budget.
-    int budget = properties.prefillChunk();
-    for (Sequence s : List.copyOf(running)) {
-      if (!s.prefilling() || budget == 0) {
-        continue;
-      }
-      int from = s.computed();
-      int to = Math.min(s.promptLength(), from + budget);
-      budget -= to - from;
-      long t0 = System.nanoTime();
-      float[] logits = model.prefill(s.kv, java.util.Arrays.copyOfRange(s.request.prompt(), from, to),
-          s.lora());
-      metrics.prefillChunk(modelId, System.nanoTime() - t0);
-      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
-      prefixCache.register(s.entry, s.request.prompt(), s.computed());
-      if (!s.prefilling()) {
-        Emitter.emit(this, s, logits);
-      }
-    }
+    finishPrefill(prefill.poll(false));
     // One batched decode step for every sequence past its prompt that is still running.
     List<Sequence> decoding = new ArrayList<>();
+    List<Sequence> prefilling = new ArrayList<>();
     for (Sequence s : running) {
-      if (!s.prefilling() && s.computed() < s.promptLength() + s.generated.size()) {
+      if (prefill.computing(s)) {
+        continue;
+      }
+      if (s.prefilling()) {
+        prefilling.add(s);
+      } else if (s.computed() < s.promptLength() + s.generated.size()) {
         decoding.add(s);
       }
     }
-    if (!decoding.isEmpty()) {
-      List<KvSequence> seqs = new ArrayList<>(decoding.size());
-      int[] tokens = new int[decoding.size()];
-      List<LoraWeights> loras = new ArrayList<>(decoding.size()); // per sequence, null: the base
-      boolean anyLora = false;
-      for (int i = 0; i < tokens.length; i++) {
-        Sequence s = decoding.get(i);
-        seqs.add(s.kv);
-        tokens[i] = s.generated.getLast();
-        loras.add(s.lora());
-        anyLora |= s.lora() != null;
-      }
+    // Chunked prefill on the prefill thread, beside this step's decode: at most prefillChunk
+    // prompt tokens per round, so a long prompt does not hold back the sequences that wait for it.
+    boolean beside = properties.prefillBesideDecode() && !decoding.isEmpty();
+    if (!prefill.busy()) {
+      prefill.start(prefilling, properties.prefillChunk(), beside);
+    }
+    if (!beside) { // nothing to decode meanwhile, or chunks first (A/B)
       long t0 = System.nanoTime();
-      float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
-      long t1 = System.nanoTime();
-      long context = 0;
-      for (KvSequence kv : seqs) {
-        context += kv.length();
-      }
-      SampledToken[] picks = sampler.sample(decoding.stream().map(s -> s.sampler).toList(), logits);
-      for (int i = 0; i < tokens.length; i++) {
-        Sequence s = decoding.get(i);
-        s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
-        Emitter.emit(this, s, picks[i]);
-      }
-      metrics.decodeStep(modelId, tokens.length, context, t1 - t0, System.nanoTime() - t1);
+      finishPrefill(prefill.poll(true));
+      metrics.prefillWait(modelId, System.nanoTime() - t0);
+    }
+    if (!decoding.isEmpty()) {
+      decode(decoding);
     }
     publish();
     metrics.step(modelId, System.nanoTime() - start);
+  }
+
+  private void finishPrefill(List<PrefillWorker.Chunk> chunks) {
+    for (PrefillWorker.Chunk c : chunks) {
+      Sequence s = c.sequence();
+      metrics.prefillChunk(modelId, c.engineNanos());
+      if (c.error() != null) {
+        log.error("prefill failed for a sequence of {}", modelId, c.error());
+        retire(s, "error");
+        s.sink.tryEmitError(c.error());
+        continue;
+      }
+      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
+      prefixCache.register(s.entry, s.request.prompt(), s.computed());
+      if (!s.prefilling()) {
+        Emitter.emit(this, s, c.logits());
+      }
+    }
+  }
+
+  private void decode(List<Sequence> decoding) {
+    List<KvSequence> seqs = new ArrayList<>(decoding.size());
+    int[] tokens = new int[decoding.size()];
+    List<LoraWeights> loras = new ArrayList<>(decoding.size()); // per sequence, null: the base
+    boolean anyLora = false;
+    for (int i = 0; i < tokens.length; i++) {
+      Sequence s = decoding.get(i);
+      seqs.add(s.kv);
+      tokens[i] = s.generated.getLast();
+      loras.add(s.lora());
+      anyLora |= s.lora() != null;
+    }
+    long t0 = System.nanoTime();
+    float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
+    long t1 = System.nanoTime();
+    long context = 0;
+    for (KvSequence kv : seqs) {
+      context += kv.length();
+    }
+    SampledToken[] picks = sampler.sample(decoding.stream().map(s -> s.sampler).toList(), logits);
+    for (int i = 0; i < tokens.length; i++) {
+      Sequence s = decoding.get(i);
+      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
+      Emitter.emit(this, s, picks[i]);
+    }
+    metrics.decodeStep(modelId, tokens.length, context, t1 - t0, System.nanoTime() - t1);
   }
 
   // Blocks the sequence took since the last count (reserve happens inside the engine's step).
@@ -256,7 +287,7 @@ public final class Scheduler implements AutoCloseable {
 
   private void dropCancelled() {
     for (Sequence s : List.copyOf(running)) {
-      if (s.cancelled()) {
+      if (s.cancelled() && !prefill.computing(s)) { // a chunk in flight still writes its blocks
         retire(s, "cancelled");
       }
     }
@@ -346,6 +377,7 @@ public final class Scheduler implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    prefill.close(); // before the blocks its chunk writes are freed
     for (Sequence s : List.copyOf(running)) {
       retire(s, "cancelled");
       s.sink.tryEmitError(ProblemException.overloaded(HttpStatus.SERVICE_UNAVAILABLE,

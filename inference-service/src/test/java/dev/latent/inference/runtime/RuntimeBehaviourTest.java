@@ -75,6 +75,51 @@ class RuntimeBehaviourTest {
   }
 
   @Test
+  void promptsComputedWhileAnotherStreamDecodesGiveTheTokensTheyGiveAlone() {
+    // Prompt chunks run on the prefill thread beside the decode step (one engine thread then, the
+    // engine's count alone); neither the decoding stream nor the new prompts may change a token.
+    String longPrompt = longRunningPrompt();
+    List<String> prompts = List.of("A prompt that arrives later", "Another one " + "y".repeat(40),
+        "Third " + "z".repeat(90));
+    String longAlone = String.join("", streamedTexts(longPrompt, 1000).collectList().block(Duration.ofSeconds(60)));
+    List<String> alone = new ArrayList<>();
+    for (String p : prompts) {
+      alone.add(greedy(p, 12).block(Duration.ofSeconds(60)));
+    }
+    Flux<String> decoding = streamedTexts(longPrompt, 1000).cache();
+    decoding.take(2).blockLast(Duration.ofSeconds(60)); // the long stream is decoding now
+    List<String> beside = Flux.fromIterable(prompts).flatMapSequential(p -> greedy(p, 12), 3)
+        .collectList().block(Duration.ofSeconds(60));
+    String longBeside = String.join("", decoding.collectList().block(Duration.ofSeconds(60)));
+    assertThat(beside).containsExactlyElementsOf(alone);
+    assertThat(longBeside).isEqualTo(longAlone);
+  }
+
+  private static final java.util.regex.Pattern TEXT =
+      java.util.regex.Pattern.compile("\"text\":\"((?:[^\"\\\\]++|\\\\.)*+)\"");
+
+  /** The raw (JSON-escaped) text of each streamed chunk of a greedy completion. */
+  private Flux<String> streamedTexts(String prompt, int tokens) {
+    return client().post().uri("/v1/completions").accept(MediaType.TEXT_EVENT_STREAM)
+        .bodyValue(Map.of("model", MODEL, "prompt", prompt, "max_tokens", tokens, "stream", true,
+            "temperature", 0))
+        .retrieve().bodyToFlux(new ParameterizedTypeReference<ServerSentEvent<String>>() {})
+        .mapNotNull(ServerSentEvent::data)
+        .mapNotNull(data -> {
+          var m = TEXT.matcher(data);
+          return m.find() ? m.group(1) : null;
+        });
+  }
+
+  /** A prompt whose greedy continuation runs past 1000 tokens (it cannot end by itself early). */
+  private String longRunningPrompt() {
+    return Stream.of("Tell me a long story", "Once upon a time", "Count to a thousand",
+            "Write every word you know", "Keep going")
+        .filter(p -> "length".equals(greedyFinish(p, 1000)))
+        .findFirst().orElseThrow(() -> new AssertionError("every candidate stops within 1000"));
+  }
+
+  @Test
   void eventsReachTheStreamOffTheSchedulerThread() {
     // chunk JSON, SSE encoding and the socket write must not delay the model's next step
     ServedModel model = registry.require(MODEL);
@@ -118,10 +163,7 @@ class RuntimeBehaviourTest {
     String id = "cancel-" + System.nanoTime();
     // A sequence that ends by itself before the cancel reaches the scheduler is not cancelled, so
     // the stream is the greedy continuation of a prompt that is known to run past 1000 tokens.
-    String prompt = Stream.of("Tell me a long story", "Once upon a time", "Count to a thousand",
-            "Write every word you know", "Keep going")
-        .filter(p -> "length".equals(greedyFinish(p, 1000)))
-        .findFirst().orElseThrow(() -> new AssertionError("every candidate stops within 1000"));
+    String prompt = longRunningPrompt();
     var received = client().post().uri("/v1/completions").header("X-Request-Id", id)
         .accept(MediaType.TEXT_EVENT_STREAM)
         .bodyValue(Map.of("model", MODEL, "prompt", prompt, "max_tokens", 3000,

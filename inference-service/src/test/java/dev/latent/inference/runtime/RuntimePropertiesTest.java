@@ -12,7 +12,7 @@ class RuntimePropertiesTest {
   @Test
   void negativeThreadsAreRefusedNamingTheProperty() {
     assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
-        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1))
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1, true))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("latent.inference.runtime.threads");
   }
