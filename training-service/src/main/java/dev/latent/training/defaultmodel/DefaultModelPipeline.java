@@ -41,7 +41,7 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("pretrain_epochs", "1");
     DEFAULTS.put("pretrain_batch", "16");
     DEFAULTS.put("pretrain_lr", "0.002");
-    DEFAULTS.put("sft_examples", "5000");
+    DEFAULTS.put("sft_examples", "10000");
     DEFAULTS.put("sft_epochs", "1");
     DEFAULTS.put("sft_batch", "32");
     DEFAULTS.put("sft_lr", "0.001");
@@ -52,13 +52,13 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_batch", "8");
     DEFAULTS.put("dpo_lr", "0.00005");
     DEFAULTS.put("dpo_beta", "0.1");
-    DEFAULTS.put("dpo_warmup", "10");
+    DEFAULTS.put("dpo_warmup", "0");
     // cosine | linear | constant
     DEFAULTS.put("dpo_scheduler", "cosine");
     // fresh: a new AdamW; sft: the SFT job's optimizer moments and step count (optimizer_state_from)
-    DEFAULTS.put("dpo_optimizer", "fresh");
+    DEFAULTS.put("dpo_optimizer", "sft");
     // weight of the chosen responses' NLL per token added to the DPO loss (the job's rpo_alpha)
-    DEFAULTS.put("dpo_rpo_alpha", "0");
+    DEFAULTS.put("dpo_rpo_alpha", "1");
     // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
     DEFAULTS.put("dpo_worked_chosen", "false");
     // sampled: wrong samples are the rejected responses; greedy: the greedy completion when wrong
@@ -67,7 +67,7 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_cut_rejected", "false");
     // answer: a chosen sample needs the right answer; worked: its reasoning must be the worked one too
     DEFAULTS.put("dpo_chosen", "answer");
-    DEFAULTS.put("eval_tasks", "150");
+    DEFAULTS.put("eval_tasks", "500");
     DEFAULTS.put("max_tokens", "40");
     DEFAULTS.put("eval_batch", "128");
     // Restart at a later stage with a model already in the store (e.g. after a failed DPO job).
