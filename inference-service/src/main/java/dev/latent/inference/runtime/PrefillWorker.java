@@ -28,6 +28,7 @@ final class PrefillWorker implements AutoCloseable {
   private final Transformer model;
   private final int threads;
   private final ExecutorService executor;
+  private int alone; // the engine's thread count for a chunk alone; only the prefill thread uses it
   private List<Sequence> computing = List.of();
   private @Nullable Future<List<Chunk>> inFlight;
 
@@ -72,10 +73,12 @@ final class PrefillWorker implements AutoCloseable {
       return;
     }
     computing = seqs;
-    int engineThreads = beside ? 1 : alone();
     inFlight = executor.submit(() -> {
+      if (alone == 0) { // PyTorch's default, read before this thread sets any count
+        alone = threads > 0 ? threads : JniUtils.getNumThreads();
+      }
       // PyTorch's thread count applies to the thread that sets it
-      JniUtils.setNumThreads(engineThreads);
+      JniUtils.setNumThreads(beside ? 1 : alone);
       List<Chunk> out = new ArrayList<>(seqs.size());
       for (int i = 0; i < seqs.size(); i++) {
         Sequence s = seqs.get(i);
@@ -104,10 +107,6 @@ final class PrefillWorker implements AutoCloseable {
       inFlight = null;
       computing = List.of();
     }
-  }
-
-  private int alone() {
-    return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors());
   }
 
   @Override

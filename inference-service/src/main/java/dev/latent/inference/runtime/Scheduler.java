@@ -161,6 +161,10 @@ public final class Scheduler implements AutoCloseable {
     if (properties.threads() > 0) {
       // PyTorch's thread count is global, and this thread applies it to itself on its first op
       ai.djl.pytorch.jni.JniUtils.setNumThreads(properties.threads());
+    } else {
+      // this thread takes PyTorch's default now, before the prefill thread sets its own count
+      // (a thread that first asks later takes the last count set, the decode kernels' split too)
+      ai.djl.pytorch.jni.JniUtils.getNumThreads();
     }
     while (!closed) {
       try {
