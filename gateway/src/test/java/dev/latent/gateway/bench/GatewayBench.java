@@ -3,7 +3,6 @@ package dev.latent.gateway.bench;
 import dev.latent.gateway.support.StubBackend;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -241,10 +240,6 @@ public final class GatewayBench {
 
     static Gateway start(String java, Path jar, String backend, boolean metered, Map<String, String> properties)
         throws IOException {
-      int port;
-      try (ServerSocket socket = new ServerSocket(0)) {
-        port = socket.getLocalPort();
-      }
       Path home = Files.createTempDirectory("latent-bench");
       List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseParallelGC"));
       // e.g. LATENT_BENCH_GATEWAY_OPTS="-XX:StartFlightRecording=filename=/tmp/gw.jfr" to profile the gateway
@@ -252,8 +247,12 @@ public final class GatewayBench {
       if (extra != null && !extra.isBlank()) {
         command.addAll(List.of(extra.trim().split("\\s+")));
       }
-      command.addAll(List.of("-jar", jar.toString(), "--server.port=" + port, "--latent.http.access-log=false",
-          "--logging.level.root=WARN", "--latent.gateway.keys.enabled=" + metered,
+      // Port 0 and the port read back from the log: a port picked here could be taken (by anyone's
+      // process on a shared machine) before the gateway binds it, and a readiness probe on it would
+      // then measure that other process.
+      command.addAll(List.of("-jar", jar.toString(), "--server.port=0", "--latent.http.access-log=false",
+          "--logging.level.root=WARN", "--logging.level.org.springframework.boot.reactor.netty.NettyWebServer=INFO",
+          "--latent.gateway.keys.enabled=" + metered,
           "--latent.gateway.pricing.models[0].model=stub-model",
           "--latent.gateway.pricing.models[0].input-cache-hit=0.07",
           "--latent.gateway.pricing.models[0].input-cache-miss=0.27",
@@ -270,7 +269,8 @@ public final class GatewayBench {
           .redirectOutput(home.resolve("gateway.log").toFile());
       builder.environment().put("LATENT_HOME", home.toString());
       builder.environment().put("LATENT_ADMIN_KEY", ADMIN);
-      Gateway gateway = new Gateway(builder.start(), port, home);
+      Process process = builder.start();
+      Gateway gateway = new Gateway(process, listeningPort(process, home.resolve("gateway.log")), home);
       try {
         gateway.awaitReady();
       } catch (RuntimeException e) {
@@ -278,6 +278,29 @@ public final class GatewayBench {
         throw e;
       }
       return gateway;
+    }
+
+    /** The port the gateway bound, from its log line {@code Netty started on port N}. */
+    static int listeningPort(Process process, Path log) throws IOException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
+      java.util.regex.Pattern started = java.util.regex.Pattern.compile("Netty started on port (\\d+)");
+      while (System.nanoTime() < deadline) {
+        java.util.regex.Matcher m = started.matcher(Files.readString(log, StandardCharsets.UTF_8));
+        if (m.find()) {
+          return Integer.parseInt(m.group(1));
+        }
+        if (!process.isAlive()) {
+          throw new IllegalStateException("gateway exited; see " + log);
+        }
+        try {
+          Thread.sleep(250);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      process.destroyForcibly();
+      throw new IllegalStateException("gateway did not start listening; see " + log);
     }
 
     String url() {
