@@ -139,15 +139,14 @@ class DefaultModelPipelineTest {
   }
 
   @Test
-  void theDpoJobContinuesTheSftJobsOptimizerUnlessToldToStartFresh() {
-    JsonObject fresh = withRecipe("dpo_optimizer", "fresh").dpoHyperparameters("ftjob-2");
+  void theDpoJobContinuesTheSftJobsOptimizerOnlyWhenAskedTo() {
+    JsonObject fresh = pipeline.dpoHyperparameters("ftjob-2");
     assertThat(fresh.has("optimizer_state_from")).isFalse();
+    assertThat(fresh.get("warmup_steps").getAsInt()).isEqualTo(10);
     assertThat(fresh.get("lr_scheduler").getAsString()).isEqualTo("cosine");
-    JsonObject continued = pipeline.dpoHyperparameters("ftjob-2");
+    JsonObject continued = withRecipe("dpo_optimizer", "sft").dpoHyperparameters("ftjob-2");
     assertThat(continued.get("optimizer_state_from").getAsString()).isEqualTo("ftjob-2");
-    assertThat(continued.get("warmup_steps").getAsInt()).isZero();
-    assertThat(withRecipe("dpo_warmup", "10").dpoHyperparameters("ftjob-2").get("warmup_steps").getAsInt())
-        .isEqualTo(10);
+    assertThat(withRecipe("dpo_warmup", "0").dpoHyperparameters("ftjob-2").get("warmup_steps").getAsInt()).isZero();
     assertThat(withRecipe("dpo_scheduler", "constant").dpoHyperparameters("ftjob-2").get("lr_scheduler").getAsString())
         .isEqualTo("constant");
     assertThatThrownBy(() -> withRecipe("dpo_optimizer", "adam").dpoHyperparameters("ftjob-2"))
