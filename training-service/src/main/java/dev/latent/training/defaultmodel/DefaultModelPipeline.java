@@ -50,15 +50,15 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_temperature", "0.8");
     DEFAULTS.put("dpo_epochs", "2");
     DEFAULTS.put("dpo_batch", "8");
-    DEFAULTS.put("dpo_lr", "0.00005");
+    DEFAULTS.put("dpo_lr", "0.00001");
     DEFAULTS.put("dpo_beta", "0.1");
-    DEFAULTS.put("dpo_warmup", "0");
+    DEFAULTS.put("dpo_warmup", "10");
     // cosine | linear | constant
     DEFAULTS.put("dpo_scheduler", "cosine");
     // fresh: a new AdamW; sft: the SFT job's optimizer moments and step count (optimizer_state_from)
-    DEFAULTS.put("dpo_optimizer", "sft");
+    DEFAULTS.put("dpo_optimizer", "fresh");
     // weight of the chosen responses' NLL per token added to the DPO loss (the job's rpo_alpha)
-    DEFAULTS.put("dpo_rpo_alpha", "1");
+    DEFAULTS.put("dpo_rpo_alpha", "10");
     // true: a prompt with no correct sample pairs the worked solution (off-policy) with a wrong one
     DEFAULTS.put("dpo_worked_chosen", "false");
     // sampled: wrong samples are the rejected responses; greedy: the greedy completion when wrong
