@@ -20,7 +20,12 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.resources.ConnectionProvider;
@@ -281,26 +286,32 @@ public final class GatewayBench {
     }
 
     /** The port the gateway bound, from its log line {@code Netty started on port N}. */
-    static int listeningPort(Process process, Path log) throws IOException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-      java.util.regex.Pattern started = java.util.regex.Pattern.compile("Netty started on port (\\d+)");
-      while (System.nanoTime() < deadline) {
-        java.util.regex.Matcher m = started.matcher(Files.readString(log, StandardCharsets.UTF_8));
-        if (m.find()) {
-          return Integer.parseInt(m.group(1));
-        }
-        if (!process.isAlive()) {
-          throw new IllegalStateException("gateway exited; see " + log);
-        }
-        try {
-          Thread.sleep(250);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+    static int listeningPort(Process process, Path log) {
+      Pattern started = Pattern.compile("Netty started on port (\\d+)");
+      AtomicInteger port = new AtomicInteger();
+      try {
+        whileAlive(process, log, "listening").until(() -> {
+          Matcher m = started.matcher(Files.readString(log, StandardCharsets.UTF_8));
+          if (m.find()) {
+            port.set(Integer.parseInt(m.group(1)));
+          }
+          return port.get() > 0;
+        });
+      } catch (RuntimeException e) {
+        process.destroyForcibly();
+        throw e;
       }
-      process.destroyForcibly();
-      throw new IllegalStateException("gateway did not start listening; see " + log);
+      return port.get();
+    }
+
+    /**
+     * Polls a condition on the gateway every 250 ms for up to 10 minutes; fails at once when its
+     * process exits.
+     */
+    static ConditionFactory whileAlive(Process process, Path log, String what) {
+      return Awaitility.await("gateway " + what + "; see " + log).atMost(Duration.ofMinutes(10))
+          .pollInterval(Duration.ofMillis(250))
+          .failFast("gateway exited; see " + log, () -> !process.isAlive());
     }
 
     String url() {
@@ -309,31 +320,14 @@ public final class GatewayBench {
 
     void awaitReady() {
       HttpClient http = HttpClient.newHttpClient();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
-      while (System.nanoTime() < deadline) {
+      HttpRequest readiness = HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness")).build();
+      whileAlive(process, home.resolve("gateway.log"), "ready").until(() -> {
         try {
-          HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness"))
-              .build(), HttpResponse.BodyHandlers.ofString());
-          if (res.statusCode() == 200) {
-            return;
-          }
+          return http.send(readiness, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (IOException e) {
-          // not listening yet
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
+          return false; // not listening yet
         }
-        if (!process.isAlive()) {
-          throw new IllegalStateException("gateway exited; see " + home.resolve("gateway.log"));
-        }
-        try {
-          Thread.sleep(250);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-      throw new IllegalStateException("gateway not ready; see " + home.resolve("gateway.log"));
+      });
     }
 
     String createKey() throws IOException, InterruptedException {
