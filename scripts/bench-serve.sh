@@ -11,7 +11,9 @@
 # emit_ms_per_step, step_wall_s, runtime_other_s, prefill_wait_s (the scheduler thread waiting for
 # prompt chunks; the rest of prefill_engine_s ran beside decode), decode_context_mean (cached tokens each decoding
 # sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
-# the default 16) — and the service process's CPU time over the
+# the default 16), prefill_chunks and prefill_threads_mean (PyTorch threads per prompt chunk: one
+# beside decode, engine_threads alone), engine_threads (the decode steps' count) — and the
+# service process's CPU time over the
 # level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

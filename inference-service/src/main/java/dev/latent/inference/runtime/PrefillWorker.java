@@ -1,6 +1,5 @@
 package dev.latent.inference.runtime;
 
-import ai.djl.pytorch.jni.JniUtils;
 import dev.latent.ml.llm.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,20 +21,23 @@ import org.jspecify.annotations.Nullable;
  */
 final class PrefillWorker implements AutoCloseable {
 
-  /** A finished chunk: the logits of its last token, or why it failed. */
-  record Chunk(Sequence sequence, float @Nullable [] logits, long engineNanos, @Nullable RuntimeException error) {}
+  /**
+   * A finished chunk: the logits of its last token, or why it failed; {@code threads}: the
+   * PyTorch threads it ran with.
+   */
+  record Chunk(Sequence sequence, float @Nullable [] logits, long engineNanos, int threads,
+      @Nullable RuntimeException error) {}
 
   private final Transformer model;
-  private final int threads;
+  private final int alone; // the engine's full thread count, for a chunk with no decode beside it
   private final ExecutorService executor;
-  private int alone; // the engine's thread count for a chunk alone; only the prefill thread uses it
   private List<Sequence> computing = List.of();
   private @Nullable Future<List<Chunk>> inFlight;
 
   /** {@code threads} is the engine's thread count for a chunk that runs alone (0: PyTorch's). */
   PrefillWorker(String modelId, Transformer model, int threads) {
     this.model = model;
-    this.threads = threads;
+    this.alone = EngineThreads.full(threads);
     this.executor = Executors.newSingleThreadExecutor(
         Thread.ofPlatform().name("prefill-" + modelId).daemon().factory());
   }
@@ -74,19 +76,15 @@ final class PrefillWorker implements AutoCloseable {
     }
     computing = seqs;
     inFlight = executor.submit(() -> {
-      if (alone == 0) { // PyTorch's default, read before this thread sets any count
-        alone = threads > 0 ? threads : JniUtils.getNumThreads();
-      }
-      // PyTorch's thread count applies to the thread that sets it
-      JniUtils.setNumThreads(beside ? 1 : alone);
+      int used = EngineThreads.use(beside ? 1 : alone);
       List<Chunk> out = new ArrayList<>(seqs.size());
       for (int i = 0; i < seqs.size(); i++) {
         Sequence s = seqs.get(i);
         long t0 = System.nanoTime();
         try {
-          out.add(new Chunk(s, model.prefill(s.kv, chunks.get(i), s.lora()), System.nanoTime() - t0, null));
+          out.add(new Chunk(s, model.prefill(s.kv, chunks.get(i), s.lora()), System.nanoTime() - t0, used, null));
         } catch (RuntimeException e) {
-          out.add(new Chunk(s, null, System.nanoTime() - t0, e));
+          out.add(new Chunk(s, null, System.nanoTime() - t0, used, e));
         }
       }
       return out;

@@ -32,6 +32,9 @@ public class RuntimeMetrics {
     Gauge.builder("latent.inference.prefix.cache.hit.rate", scheduler, Scheduler::prefixHitRate)
         .description("prompt tokens served from the prefix cache per prompt token")
         .tag("model", model).register(registry);
+    Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
+        .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
+        .tag("model", model).register(registry);
   }
 
   private Timer timer(String name, String model, String description) {
@@ -90,9 +93,11 @@ public class RuntimeMetrics {
         .tag("model", model).register(registry).record(Duration.ofNanos(nanos));
   }
 
-  void prefillChunk(String model, long engineNanos) {
+  /** Engine time of one prompt chunk and the PyTorch threads it ran with (1 beside decode). */
+  void prefillChunk(String model, long engineNanos, int threads) {
     Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "prefill")
         .register(registry).record(Duration.ofNanos(engineNanos));
+    registry.summary("latent.inference.prefill.chunk.threads", "model", model).record(threads);
   }
 
   /** Time the scheduler thread waited for prefill chunks (the rest of their engine time ran beside decode). */

@@ -57,6 +57,7 @@ public final class Scheduler implements AutoCloseable {
   private volatile int blocksInUse;
   private volatile int admittingCount;
   private volatile double hitRate;
+  private volatile int engineThreads;
   private volatile boolean closed;
 
   Scheduler(String modelId, Transformer model, PagedKvCache cache, RuntimeProperties properties,
@@ -141,6 +142,11 @@ public final class Scheduler implements AutoCloseable {
     return blocksInUse;
   }
 
+  /** PyTorch threads this model's decode steps run with (0 until its thread started). */
+  int engineThreads() {
+    return engineThreads;
+  }
+
   /** Prompt tokens served from the prefix cache per prompt token looked up. */
   double prefixHitRate() {
     return hitRate;
@@ -158,14 +164,8 @@ public final class Scheduler implements AutoCloseable {
   }
 
   private void loop() {
-    if (properties.threads() > 0) {
-      // PyTorch's thread count is global, and this thread applies it to itself on its first op
-      ai.djl.pytorch.jni.JniUtils.setNumThreads(properties.threads());
-    } else {
-      // this thread takes PyTorch's default now, before the prefill thread sets its own count
-      // (a thread that first asks later takes the last count set, the decode kernels' split too)
-      ai.djl.pytorch.jni.JniUtils.getNumThreads();
-    }
+    // the decode kernels split rows over this thread's PyTorch count
+    engineThreads = EngineThreads.use(EngineThreads.full(properties.threads()));
     while (!closed) {
       try {
         if (running.isEmpty() && admitting.isEmpty()) {
@@ -238,7 +238,7 @@ public final class Scheduler implements AutoCloseable {
   private void finishPrefill(List<PrefillWorker.Chunk> chunks) {
     for (PrefillWorker.Chunk c : chunks) {
       Sequence s = c.sequence();
-      metrics.prefillChunk(modelId, c.engineNanos());
+      metrics.prefillChunk(modelId, c.engineNanos(), c.threads());
       if (c.error() != null) {
         log.error("prefill failed for a sequence of {}", modelId, c.error());
         retire(s, "error");
