@@ -135,7 +135,15 @@ public final class Transformer implements AutoCloseable {
 
   /** A paged KV cache for this model on its device, in its dtype. */
   public PagedKvCache newKvCache(int numBlocks, int blockSize) {
-    return new PagedKvCache(config, numBlocks, blockSize, options.dtype(), options.device());
+    return newKvCache(numBlocks, blockSize, options.dtype());
+  }
+
+  /**
+   * A paged KV cache storing K/V in {@code kvDtype} whatever the weights' dtype (FLOAT32, FLOAT16,
+   * or BFLOAT16 on the CPU; see {@link dev.latent.ml.llm.cache.KvFormat}).
+   */
+  public PagedKvCache newKvCache(int numBlocks, int blockSize, DataType kvDtype) {
+    return new PagedKvCache(config, numBlocks, blockSize, kvDtype, options.device());
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.TransformerConfig.Mla;
+import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import dev.latent.ml.llm.kernel.F32Matrix;
@@ -56,8 +57,11 @@ public final class EngineBench {
     int prompt = Integer.parseInt(o.getOrDefault("prompt", mode.equals("prefill") ? "512" : "16"));
     TransformerConfig config = config(shape, attention);
     ModelOptions options;
+    DataType kvDtype;
     try {
       options = new ModelOptions(Engines.device(o.getOrDefault("device", "auto")), dtype, true);
+      // the cache's own dtype; auto = the model's compute dtype (f32 also under bf16 weights)
+      kvDtype = KvFormat.dtype(o.getOrDefault("kv-dtype", "auto"), options.dtype());
     } catch (IllegalArgumentException e) {
       Map<String, Object> err = new LinkedHashMap<>();
       err.put("bench", mode);
@@ -74,6 +78,7 @@ public final class EngineBench {
     out.put("shape", shape);
     out.put("attention", attention);
     out.put("dtype", dtypeName);
+    out.put("kv_dtype", KvFormat.of(kvDtype).name().toLowerCase(Locale.ROOT));
     out.put("device", options.device().toString());
     out.put("threads", Integer.parseInt(threads));
     try (Transformer model = Transformer.random(config, 1, options)) {
@@ -89,7 +94,7 @@ public final class EngineBench {
       SplittableRandom random = new SplittableRandom(42);
       if (mode.equals("prefill")) {
         out.put("prompt", prompt);
-        double seconds = prefill(model, random, prompt);
+        double seconds = prefill(model, random, prompt, kvDtype);
         out.put("tok_per_s", round(prompt / seconds));
         out.put("ms_per_prompt", round(seconds * 1000));
         if (threads.equals("1")) {
@@ -98,7 +103,10 @@ public final class EngineBench {
       } else {
         out.put("batch", batch);
         out.put("tokens", tokens);
-        double[] steps = decode(model, random, batch, prompt, tokens);
+        double[] steps = decode(model, random, batch, prompt, tokens, kvDtype);
+        // K/V bytes the measured steps' attention read, per step on average (mean context)
+        double meanContext = prompt + 4 + (tokens + 1) / 2.0;
+        out.put("kv_mb_per_step", round(batch * meanContext * PagedKvCache.bytesPerToken(config, kvDtype) / 1e6));
         // measured after the run: a 512 MiB probe allocated first slowed the decode that followed
         double djlBandwidth = MemoryBandwidth.measure(options.device());
         double djlCpuBandwidth = MemoryBandwidth.lastCpuGbPerS;
@@ -131,7 +139,7 @@ public final class EngineBench {
         out.put("bandwidth_java_4_streams_gb_per_s", round(streamed[0]));
         out.put("fraction_of_bandwidth", round(gbPerS / bandwidth));
       }
-      out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, options.dtype())); // bf16: f32 cache
+      out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, kvDtype));
       out.put("params", model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
     }
     System.out.println(json(out));
@@ -164,11 +172,12 @@ public final class EngineBench {
   }
 
   /** Seconds per decode step, one entry per step. */
-  private static double[] decode(Transformer model, SplittableRandom random, int batch, int prompt, int tokens) {
+  private static double[] decode(Transformer model, SplittableRandom random, int batch, int prompt, int tokens,
+      DataType kvDtype) {
     int warmup = 4;
     int perSeq = prompt + warmup + tokens + 1;
     int blockSize = 16;
-    try (PagedKvCache cache = model.newKvCache(batch * ((perSeq + blockSize - 1) / blockSize), blockSize)) {
+    try (PagedKvCache cache = model.newKvCache(batch * ((perSeq + blockSize - 1) / blockSize), blockSize, kvDtype)) {
       List<KvSequence> seqs = new ArrayList<>();
       int[] next = new int[batch];
       for (int b = 0; b < batch; b++) {
@@ -192,10 +201,10 @@ public final class EngineBench {
     }
   }
 
-  private static double prefill(Transformer model, SplittableRandom random, int prompt) {
+  private static double prefill(Transformer model, SplittableRandom random, int prompt, DataType kvDtype) {
     int blockSize = 16;
     double best = Double.MAX_VALUE;
-    try (PagedKvCache cache = model.newKvCache((prompt + blockSize - 1) / blockSize, blockSize)) {
+    try (PagedKvCache cache = model.newKvCache((prompt + blockSize - 1) / blockSize, blockSize, kvDtype)) {
       for (int run = 0; run < 3; run++) {
         KvSequence s = cache.newSequence();
         int[] ids = randomTokens(random, prompt, model.config().vocabSize());

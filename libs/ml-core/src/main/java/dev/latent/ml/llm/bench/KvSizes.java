@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.latent.ml.llm.HfConfig;
 import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import java.util.List;
 import java.util.Locale;
@@ -34,7 +35,7 @@ final class KvSizes {
         new Object[] {"gqa-4", shaped(mla, 4, headDim)},
         new Object[] {"mqa", shaped(mla, 1, headDim)})) {
       TransformerConfig c = (TransformerConfig) variant[1];
-      for (DataType dtype : List.of(DataType.FLOAT16, DataType.FLOAT32)) {
+      for (DataType dtype : List.of(DataType.BFLOAT16, DataType.FLOAT16, DataType.FLOAT32)) {
         int blockSize = 16;
         try (PagedKvCache cache = new PagedKvCache(c, 1, blockSize, dtype, Device.cpu())) {
           long measured = cache.poolBytes() / blockSize;
@@ -42,7 +43,7 @@ final class KvSizes {
               "{\"bench\": \"kv\", \"shape\": \"deepseek-v2-lite\", \"attention\": \"%s\", \"dtype\": \"%s\","
                   + " \"layers\": %d, \"kv_bytes_per_token\": %d, \"formula_bytes_per_token\": %d,"
                   + " \"mib_per_4k_tokens\": %.1f}",
-              variant[0], dtype == DataType.FLOAT16 ? "f16" : "f32", c.numLayers(), measured,
+              variant[0], KvFormat.of(dtype).name().toLowerCase(Locale.ROOT), c.numLayers(), measured,
               PagedKvCache.bytesPerToken(c, dtype), measured * 4096 / 1048576.0));
         }
       }

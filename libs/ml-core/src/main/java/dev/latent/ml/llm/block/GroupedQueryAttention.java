@@ -4,19 +4,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.index.full.NDIndexFullSlice;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
 import dev.latent.ml.llm.block.Weights.Init;
 import dev.latent.ml.llm.block.Weights.Part;
+import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import dev.latent.ml.llm.kernel.KernelWeights;
 import dev.latent.ml.llm.kernel.MatrixKernel;
 import dev.latent.ml.llm.kernel.RowSplit;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -37,8 +35,6 @@ public final class GroupedQueryAttention implements Attention {
   private final @Nullable NDArray qkvBias;
   private final NDArray out; // [dim, H * hd]
   private final NDArray scaleScalar; // made once: DJL's mul(Number) makes a native scalar per call
-  // the pools are float32 in native order (PagedKvCache.keyMemory)
-  private static final ValueLayout.OfFloat POOL_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
   public GroupedQueryAttention(TransformerConfig c, int layer, Weights w, Rope rope) {
     this.layer = layer;
@@ -85,8 +81,8 @@ public final class GroupedQueryAttention implements Attention {
     if (cache != null) {
       cache.write(layer, s.writeSlots(), k.reshape(s.rows(), kvHeads, headDim),
           v.reshape(s.rows(), kvHeads, headDim));
-      k = cache.keys(layer).get(s.manager(), new NDIndex("{}", s.readSlots())); // [B, L, Hkv, hd]
-      v = cache.values(layer).get(s.manager(), new NDIndex("{}", s.readSlots()));
+      k = cache.keys(layer, s.readSlots(), s.manager(), q.getDataType()); // [B, L, Hkv, hd]
+      v = cache.values(layer, s.readSlots(), s.manager(), q.getDataType());
     }
     long len = k.getShape().get(1);
     // query heads grouped under their kv head: [B, Hkv, g*T, hd]
@@ -114,7 +110,8 @@ public final class GroupedQueryAttention implements Attention {
 
   /**
    * {@link #forward} for one new token per sequence on arrays: {@code x [n, dim]} (normed) to the
-   * attention output {@code [n, dim]}. Writes the new K/V into the f32 pools' memory and attends
+   * attention output {@code [n, dim]}. Writes the new K/V into the pools' memory (rounded to the
+   * cache's {@link KvFormat}) and attends
    * over each sequence's slice there ({@link PoolAttentionKernel}).
    */
   float[] decode(float[] x, int n, PagedKvCache cache, List<Step.Keys> seqs, float[] cos, float[] sin) {
@@ -133,14 +130,15 @@ public final class GroupedQueryAttention implements Attention {
     Rope.apply(proj, n, width, heads + kvHeads, cos, sin); // q and k heads lie first in each row
     MemorySegment keys = cache.keyMemory(layer);
     MemorySegment values = cache.valueMemory(layer);
-    long rowBytes = (long) kvWidth * Float.BYTES;
+    KvFormat format = cache.format();
+    long rowBytes = (long) kvWidth * format.bytes();
     float[] q = new float[n * qWidth];
     int maxLength = 0;
     for (int i = 0; i < n; i++) {
       Step.Keys seq = seqs.get(i);
       long slot = (seq.start() + seq.length() - 1) * rowBytes; // this token's row
-      MemorySegment.copy(proj, i * width + qWidth, keys, POOL_FLOAT, slot, kvWidth);
-      MemorySegment.copy(proj, i * width + qWidth + kvWidth, values, POOL_FLOAT, slot, kvWidth);
+      format.store(proj, i * width + qWidth, keys, slot, kvWidth);
+      format.store(proj, i * width + qWidth + kvWidth, values, slot, kvWidth);
       for (int j = 0; j < qWidth; j++) {
         q[i * qWidth + j] = proj[i * width + j] * scale;
       }
@@ -157,8 +155,8 @@ public final class GroupedQueryAttention implements Attention {
       float[] scores = new float[heads * longest];
       for (int i = from; i < to; i++) {
         Step.Keys seq = seqs.get(i);
-        PoolAttentionKernel.attend(q, i * qWidth, keys, values, seq.start() * rowBytes, rowBytes, seq.length(),
-            heads, heads / kvHeads, headDim, scores, ctx);
+        PoolAttentionKernel.attend(q, i * qWidth, keys, values, format, seq.start() * rowBytes, rowBytes,
+            seq.length(), heads, heads / kvHeads, headDim, scores, ctx);
       }
     });
     MatrixKernel o = KernelWeights.registered(out);
@@ -180,20 +178,18 @@ public final class GroupedQueryAttention implements Attention {
     // query heads grouped under their kv head: [B, Hkv, g*T, hd]
     NDArray qg = q.mul(scaleScalar).transpose(0, 2, 1, 3).reshape(b, kvHeads, (long) groups * t, headDim);
     NDList perSeqQ = b == 1 ? new NDList(qg) : qg.split(b, 0); // [1, Hkv, g*T, hd] views
-    NDArray keys = cache.keys(layer);
-    NDArray values = cache.values(layer);
+    DataType type = q.getDataType();
     NDList ctx = new NDList(b);
     for (int i = 0; i < b; i++) {
       Step.Keys seq = s.sequences().get(i);
       NDArray k; // [L, Hkv, hd]
       NDArray v;
       if (seq.slots() == null) {
-        k = rows(keys, seq.start(), seq.start() + seq.length(), m);
-        v = rows(values, seq.start(), seq.start() + seq.length(), m);
+        k = cache.keys(layer, seq.start(), seq.start() + seq.length(), m, type);
+        v = cache.values(layer, seq.start(), seq.start() + seq.length(), m, type);
       } else {
-        NDIndex slots = new NDIndex("{}", seq.slots());
-        k = keys.get(m, slots);
-        v = values.get(m, slots);
+        k = cache.keys(layer, seq.slots(), m, type);
+        v = cache.values(layer, seq.slots(), m, type);
       }
       NDArray qi = perSeqQ.get(i).reshape(kvHeads, (long) groups * t, headDim);
       NDArray scores = qi.matMul(k.transpose(1, 2, 0)); // [Hkv, g*T, L]
@@ -207,13 +203,6 @@ public final class GroupedQueryAttention implements Attention {
         .reshape(b, heads, t, headDim)
         .transpose(0, 2, 1, 3)
         .reshape(s.rows(), (long) heads * headDim);
-  }
-
-  /** Rows {@code [from, to)} of a pool as a view: one native call (DJL's get(NDIndex) makes four). */
-  private static NDArray rows(NDArray pool, long from, long to, NDManager m) {
-    NDIndexFullSlice slice = NDIndexFullSlice.fromIndex(new NDIndex().addSliceDim(from, to), pool.getShape())
-        .orElseThrow();
-    return pool.getNDArrayInternal().getIndexer(m).get(pool, slice);
   }
 
   /** Softmax in float32 whatever the weights' dtype: bf16 exponent sums lose too much. */

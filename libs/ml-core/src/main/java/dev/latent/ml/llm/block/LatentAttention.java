@@ -102,7 +102,7 @@ public final class LatentAttention implements Attention {
     PagedKvCache cache = s.cache();
     if (cache != null) {
       cache.writeLatent(layer, s.writeSlots(), latent.reshape(s.rows(), r + dr));
-      latent = cache.latent(layer).get(s.manager(), new NDIndex("{}", s.readSlots())); // [B, L, r + dr]
+      latent = cache.latent(layer, s.readSlots(), s.manager(), x.getDataType()); // [B, L, r + dr]
     }
     long len = latent.getShape().get(1);
     NDArray c = latent.get(new NDIndex(":, :, :" + r)).expandDims(1); // [B, 1, L, r]

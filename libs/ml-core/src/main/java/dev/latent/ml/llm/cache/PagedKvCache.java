@@ -3,10 +3,10 @@ package dev.latent.ml.llm.cache;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.BitSet;
 import java.util.List;
@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>MHA/GQA/MQA pools hold K and V as {@code [slots, numKvHeads, headDim]}; MLA pools hold the
  * latent {@code c_kv | k_rope} as {@code [slots, kvLoraRank + qkRopeHeadDim]}. Per token this is
- * exactly {@link #bytesPerToken(TransformerConfig, DataType)}. Not thread-safe: one scheduler
+ * exactly {@link #bytesPerToken(TransformerConfig, DataType)} with the cache's own dtype, which
+ * is chosen apart from the weights' ({@link KvFormat}: f32, f16 or bf16). Not thread-safe: one scheduler
  * thread allocates and steps.
  */
 public final class PagedKvCache implements AutoCloseable {
@@ -27,16 +28,18 @@ public final class PagedKvCache implements AutoCloseable {
   private final TransformerConfig config;
   private final int numBlocks;
   private final int blockSize;
-  private final DataType dtype;
+  private final KvFormat format;
   private final NDManager manager;
-  private final NDArray[] keys;
-  private final NDArray[] values;
-  private final NDArray[] latent;
+  private final Arena arena; // bf16 pools' memory (DJL cannot hold bfloat16)
+  private final KvPool[] keys;
+  private final KvPool[] values;
+  private final KvPool[] latent;
   private final BitSet free = new BitSet(); // set bit = free block
-  // the f32 CPU pools' memory, for kernels that read them in place (null otherwise)
-  private final MemorySegment @Nullable [] keyMemory;
-  private final MemorySegment @Nullable [] valueMemory;
 
+  /**
+   * @param dtype how K/V are stored (see {@link KvFormat}): FLOAT32, FLOAT16, or BFLOAT16 (CPU
+   *     only), whatever the model's dtype; attention widens to the model's dtype to compute
+   */
   public PagedKvCache(TransformerConfig config, int numBlocks, int blockSize, DataType dtype, Device device) {
     if (numBlocks <= 0 || blockSize <= 0) {
       throw new IllegalArgumentException("numBlocks and blockSize must be > 0");
@@ -44,41 +47,35 @@ public final class PagedKvCache implements AutoCloseable {
     this.config = config;
     this.numBlocks = numBlocks;
     this.blockSize = blockSize;
-    this.dtype = dtype;
+    this.format = KvFormat.of(dtype);
     this.manager = NDManager.newBaseManager(device, "PyTorch");
+    this.arena = Arena.ofShared();
     int layers = config.numLayers();
     long slots = (long) numBlocks * blockSize;
     var mla = config.mla();
-    if (mla != null) {
-      keys = new NDArray[0];
-      values = new NDArray[0];
-      latent = new NDArray[layers];
-      for (int l = 0; l < layers; l++) {
-        latent[l] = manager.zeros(new Shape(slots, mla.kvLoraRank() + mla.qkRopeHeadDim()), dtype);
+    try {
+      if (mla != null) {
+        keys = new KvPool[0];
+        values = new KvPool[0];
+        latent = new KvPool[layers];
+        for (int l = 0; l < layers; l++) {
+          latent[l] = KvPool.allocate(manager, arena, format, slots, new Shape(mla.kvLoraRank() + mla.qkRopeHeadDim()));
+        }
+      } else {
+        latent = new KvPool[0];
+        keys = new KvPool[layers];
+        values = new KvPool[layers];
+        Shape row = new Shape(config.numKvHeads(), config.headDim());
+        for (int l = 0; l < layers; l++) {
+          keys[l] = KvPool.allocate(manager, arena, format, slots, row);
+          values[l] = KvPool.allocate(manager, arena, format, slots, row);
+        }
       }
-    } else {
-      latent = new NDArray[0];
-      keys = new NDArray[layers];
-      values = new NDArray[layers];
-      Shape shape = new Shape(slots, config.numKvHeads(), config.headDim());
-      for (int l = 0; l < layers; l++) {
-        keys[l] = manager.zeros(shape, dtype);
-        values[l] = manager.zeros(shape, dtype);
-      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
     free.set(0, numBlocks);
-    boolean inMemory = keys.length > 0 && dtype == DataType.FLOAT32
-        && Device.Type.CPU.equals(device.getDeviceType());
-    keyMemory = inMemory ? memory(keys) : null;
-    valueMemory = inMemory ? memory(values) : null;
-  }
-
-  private static MemorySegment[] memory(NDArray[] pools) {
-    MemorySegment[] out = new MemorySegment[pools.length];
-    for (int l = 0; l < pools.length; l++) {
-      out[l] = MemorySegment.ofBuffer(pools[l].toByteBuffer(true)); // a view of the tensor, no copy
-    }
-    return out;
   }
 
   /** KV bytes one token takes over all layers: 2·kvHeads·headDim·layers·bytes, or (r + dr)·layers·bytes for MLA. */
@@ -86,8 +83,9 @@ public final class PagedKvCache implements AutoCloseable {
     return config.kvElementsPerToken() * dtype.getNumOfBytes();
   }
 
+  /** As {@link #bytesPerToken(TransformerConfig, DataType)} with this cache's dtype (not the model's). */
   public long bytesPerToken() {
-    return bytesPerToken(config, dtype);
+    return bytesPerToken(config, format.dataType());
   }
 
   public int blockSize() {
@@ -102,8 +100,13 @@ public final class PagedKvCache implements AutoCloseable {
     return free.cardinality();
   }
 
+  /** How K/V are stored (FLOAT32, FLOAT16 or BFLOAT16). */
   public DataType dataType() {
-    return dtype;
+    return format.dataType();
+  }
+
+  public KvFormat format() {
+    return format;
   }
 
   /** A new, empty sequence; it takes blocks as tokens are added. */
@@ -199,57 +202,105 @@ public final class PagedKvCache implements AutoCloseable {
     seq.markFreed();
   }
 
-  /** Writes K/V {@code [n, kvHeads, headDim]} of {@code layer} into {@code slots [n]}. */
+  /**
+   * Writes K/V {@code [n, kvHeads, headDim]} (any float dtype) of {@code layer} into
+   * {@code slots [n]}, rounded to the cache's dtype.
+   */
   public void write(int layer, NDArray slots, NDArray k, NDArray v) {
-    keys[layer].set(new NDIndex("{}", slots), k);
-    values[layer].set(new NDIndex("{}", slots), v);
+    keys[layer].write(slots, k);
+    values[layer].write(slots, v);
   }
 
   /** Writes MLA latents {@code [n, r + dr]} of {@code layer} into {@code slots [n]}. */
   public void writeLatent(int layer, NDArray slots, NDArray cKvAndKRope) {
-    latent[layer].set(new NDIndex("{}", slots), cKvAndKRope);
-  }
-
-  /** The K pool of a layer {@code [slots, kvHeads, headDim]}. */
-  public NDArray keys(int layer) {
-    return keys[layer];
-  }
-
-  public NDArray values(int layer) {
-    return values[layer];
+    latent[layer].write(slots, cKvAndKRope);
   }
 
   /**
-   * The K pool of {@code layer} as native memory ({@code [slots, kvHeads, headDim]} float32, row-major),
-   * or null unless the pools are float32 on the CPU. Valid until {@link #close}; writes go through
-   * {@link #write}.
+   * Cached keys of {@code layer} at {@code slots} (any shape S) as {@code [S..., kvHeads, headDim]}
+   * in {@code type} (the model's compute dtype), in {@code m}.
+   */
+  public NDArray keys(int layer, NDArray slots, NDManager m, DataType type) {
+    return keys[layer].rows(slots, m, type);
+  }
+
+  /** Keys of slots {@code [from, to)} as {@code [to - from, kvHeads, headDim]} in {@code type}: a view of an f32 pool. */
+  public NDArray keys(int layer, long from, long to, NDManager m, DataType type) {
+    return keys[layer].rows(from, to, m, type);
+  }
+
+  /** As {@link #keys(int, NDArray, NDManager, DataType)} for V. */
+  public NDArray values(int layer, NDArray slots, NDManager m, DataType type) {
+    return values[layer].rows(slots, m, type);
+  }
+
+  /** As {@link #keys(int, long, long, NDManager, DataType)} for V. */
+  public NDArray values(int layer, long from, long to, NDManager m, DataType type) {
+    return values[layer].rows(from, to, m, type);
+  }
+
+  /** MLA latents {@code c_kv | k_rope} at {@code slots} (shape S) as {@code [S..., r + dr]} in {@code type}. */
+  public NDArray latent(int layer, NDArray slots, NDManager m, DataType type) {
+    return latent[layer].rows(slots, m, type);
+  }
+
+  /**
+   * The K pool of a layer {@code [slots, kvHeads, headDim]} as a DJL tensor, for f32 and f16 caches
+   * only (a bf16 pool is not one: use {@link #keys(int, NDArray, NDManager, DataType)}).
+   */
+  public NDArray keys(int layer) {
+    return keys[layer].array();
+  }
+
+  public NDArray values(int layer) {
+    return values[layer].array();
+  }
+
+  /** The MLA latent pool of a layer {@code [slots, r + dr]}; f32 and f16 caches only. */
+  public NDArray latent(int layer) {
+    return latent[layer].array();
+  }
+
+  /** Copies every layer's K/V (or latents) of slot {@code from[i]} to slot {@code to[i]}, bit for bit, any dtype. */
+  public void copy(long[] from, long[] to) {
+    if (from.length != to.length) {
+      throw new IllegalArgumentException("copy " + from.length + " slots to " + to.length);
+    }
+    try (NDManager m = manager.newSubManager()) {
+      for (KvPool[] pools : new KvPool[][] {keys, values, latent}) {
+        for (KvPool pool : pools) {
+          pool.copy(from, to, m);
+        }
+      }
+    }
+  }
+
+  /**
+   * The K pool of {@code layer} as native memory ({@code [slots, kvHeads, headDim]} in
+   * {@link #format()}, row-major, native order), or null unless the pools are in CPU memory (or
+   * MLA). Valid until {@link #close}; kernels that write it store in {@link #format()}.
    */
   public @Nullable MemorySegment keyMemory(int layer) {
-    return keyMemory == null ? null : keyMemory[layer];
+    return keys.length == 0 ? null : keys[layer].memory();
   }
 
   /** As {@link #keyMemory} for V. */
   public @Nullable MemorySegment valueMemory(int layer) {
-    return valueMemory == null ? null : valueMemory[layer];
-  }
-
-  /** The MLA latent pool of a layer {@code [slots, r + dr]}. */
-  public NDArray latent(int layer) {
-    return latent[layer];
+    return values.length == 0 ? null : values[layer].memory();
   }
 
   /** Bytes the preallocated pools occupy (all layers, all slots), as allocated on the device. */
   public long poolBytes() {
     long total = 0;
-    for (NDArray[] pools : new NDArray[][] {keys, values, latent}) {
-      for (NDArray a : pools) {
-        total += a.getShape().size() * a.getDataType().getNumOfBytes();
+    for (KvPool[] pools : new KvPool[][] {keys, values, latent}) {
+      for (KvPool pool : pools) {
+        total += pool.bytes();
       }
     }
     return total;
   }
 
-  /** Live arrays the cache owns (its pools); constant between requests. */
+  /** Live arrays the cache owns (its f32/f16 pools; a bf16 cache's are native memory); constant between requests. */
   public int liveArrays() {
     return manager.getManagedArrays().size();
   }
@@ -263,5 +314,6 @@ public final class PagedKvCache implements AutoCloseable {
   @Override
   public void close() {
     manager.close();
+    arena.close();
   }
 }

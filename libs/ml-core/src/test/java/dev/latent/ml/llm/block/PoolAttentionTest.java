@@ -9,11 +9,16 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.Bf16;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The Java decode attention against plain DJL softmax(q·kᵀ)·v, GQA with two query heads per kv head. */
+/**
+ * The Java decode attention against plain DJL softmax(q·kᵀ)·v (f32 pools) and a plain scalar
+ * reference over the rounded values (16-bit pools), GQA with two query heads per kv head.
+ */
 class PoolAttentionTest {
 
   @Test
@@ -47,6 +52,105 @@ class PoolAttentionTest {
           assertThat(got[i * want.length + j]).isCloseTo(want[j], org.assertj.core.data.Offset.offset(1e-5f));
         }
       }
+    }
+  }
+
+  /**
+   * On bf16 and f16 pools the kernel equals a plain double-precision attention over the same
+   * K/V rounded to 16 bits (rounded here with the JDK's and Bf16's scalar conversions).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(value = KvFormat.class, names = {"BF16", "F16"})
+  void onAHalfPoolEqualsAPlainReferenceOverTheRoundedValues(KvFormat format) {
+    int heads = 4;
+    int kvHeads = 2;
+    int hd = 16;
+    int slots = 32;
+    TransformerConfig c = TransformerConfig.llama(heads * hd, 1, heads, kvHeads, 32, 50);
+    try (PagedKvCache cache = new PagedKvCache(c, 8, 4, format.dataType(), Device.cpu());
+        NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      m.getEngine().setRandomSeed(11);
+      NDArray kArr = m.randomNormal(new Shape(slots, kvHeads, hd));
+      NDArray vArr = m.randomNormal(new Shape(slots, kvHeads, hd));
+      cache.write(0, m.arange(0L, (long) slots), kArr, vArr);
+      float[] k = rounded(kArr.toFloatArray(), format);
+      float[] v = rounded(vArr.toFloatArray(), format);
+      List<Step.Keys> seqs = List.of(new Step.Keys(7, 2, null, null), new Step.Keys(20, 11, null, null));
+      NDArray q = m.randomNormal(new Shape(2, 1, heads, hd));
+      NDArray table = m.zeros(new Shape(2, 1, 1, hd));
+      Step step = new Step(m, 2, 1, table, table, null, cache, null, null, null, seqs);
+      assertThat(PoolAttention.applies(step, cache, 0)).isTrue();
+
+      float[] got = PoolAttention.attend(q, cache, 0, step, heads, kvHeads, hd).toFloatArray();
+
+      float[] qs = q.toFloatArray();
+      int groups = heads / kvHeads;
+      for (int i = 0; i < seqs.size(); i++) {
+        Step.Keys seq = seqs.get(i);
+        for (int h = 0; h < heads; h++) {
+          int kvBase = (h / groups) * hd;
+          double[] p = new double[seq.length()];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int l = 0; l < p.length; l++) {
+            int row = (int) (seq.start() + l) * kvHeads * hd + kvBase;
+            for (int d = 0; d < hd; d++) {
+              p[l] += (double) qs[(i * heads + h) * hd + d] * k[row + d];
+            }
+            max = Math.max(max, p[l]);
+          }
+          double sum = 0;
+          for (int l = 0; l < p.length; l++) {
+            p[l] = Math.exp(p[l] - max);
+            sum += p[l];
+          }
+          for (int d = 0; d < hd; d++) {
+            double want = 0;
+            for (int l = 0; l < p.length; l++) {
+              want += p[l] / sum * v[(int) (seq.start() + l) * kvHeads * hd + kvBase + d];
+            }
+            assertThat((double) got[(i * heads + h) * hd + d]).as("seq %d head %d dim %d", i, h, d)
+                .isCloseTo(want, org.assertj.core.data.Offset.offset(1e-5));
+          }
+        }
+      }
+    }
+  }
+
+  private static float[] rounded(float[] values, KvFormat format) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = format == KvFormat.F16 ? Float.float16ToFloat(Float.floatToFloat16(values[i]))
+          : Bf16.widen(Bf16.round(values[i]));
+    }
+    return out;
+  }
+
+  /** The vector widening of every 16-bit pattern equals the JDK's (f16) and the shift (bf16), NaNs as NaNs. */
+  @Test
+  void vectorLoadsWidenEveryHalfPatternExactly() {
+    int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      java.lang.foreign.MemorySegment all = arena.allocate(2L * 65536);
+      for (int bits = 0; bits < 65536; bits++) {
+        all.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * bits, (short) bits);
+      }
+      for (int from = 0; from < 65536; from += lanes) {
+        float[] f16 = PoolAttentionKernel.load(KvFormat.F16, all, 2L * from).toArray();
+        float[] bf16 = PoolAttentionKernel.load(KvFormat.BF16, all, 2L * from).toArray();
+        for (int j = 0; j < lanes; j++) {
+          short bits = (short) (from + j);
+          assertSameFloat(f16[j], Float.float16ToFloat(bits), bits);
+          assertSameFloat(bf16[j], Float.intBitsToFloat(bits << 16), bits);
+        }
+      }
+    }
+  }
+
+  private static void assertSameFloat(float got, float want, short bits) {
+    if (Float.isNaN(want)) {
+      assertThat(got).as("pattern %04x", bits & 0xFFFF).isNaN();
+    } else {
+      assertThat(Float.floatToRawIntBits(got)).as("pattern %04x", bits & 0xFFFF).isEqualTo(Float.floatToRawIntBits(want));
     }
   }
 }
