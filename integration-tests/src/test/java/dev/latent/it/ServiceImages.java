@@ -8,7 +8,7 @@ import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
-/** Containers of the platform's services, built from their own Dockerfiles and jars. */
+/** Containers of the platform's services, built from their jars with the one image recipe, k8s/image/Dockerfile. */
 final class ServiceImages {
 
   static final Path ROOT = Path.of(System.getProperty("latent.root", "..")).toAbsolutePath().normalize();
@@ -17,12 +17,15 @@ final class ServiceImages {
 
   /** A container of {@code module} (e.g. {@code gateway}) listening on {@code port}. */
   static GenericContainer<?> service(String module, int port, Network network, String alias) {
-    Path dockerfile = ROOT.resolve(module).resolve("Dockerfile");
     Path jar = ROOT.resolve(module).resolve("target").resolve(module + ".jar");
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException(jar + " is missing: build the module before the integration tests");
     }
-    var image = new ImageFromDockerfile("latent-it/" + module, false).withDockerfile(dockerfile);
+    var image = new ImageFromDockerfile("latent-it/" + module, false)
+        .withFileFromPath("Dockerfile", ROOT.resolve("k8s/image/Dockerfile"))
+        .withFileFromPath("target/" + module + ".jar", jar)
+        .withBuildArg("SERVICE", module)
+        .withBuildArg("PORT", Integer.toString(port));
     return new GenericContainer<>(image)
         .withNetwork(network)
         .withNetworkAliases(alias)
