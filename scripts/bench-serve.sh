@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./platform bench serve [--shape tiny|15m|110m] [--concurrency 1,4,16] [--prompt 256] [--tokens 128]
 #   [--requests N] [--device cpu|gpu|auto] [--max-batch 16] [--threads N] [--dtype f32|bf16]
-#   [--prefill-beside true|false]
+#   [--prefill-beside true|false] [--kv-dtype auto|f32|f16|bf16]
 # Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
 # seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
@@ -12,7 +12,8 @@
 # prompt chunks; the rest of prefill_engine_s ran beside decode), decode_context_mean (cached tokens each decoding
 # sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
 # the default 16), prefill_chunks and prefill_threads_mean (PyTorch threads per prompt chunk: one
-# beside decode, engine_threads alone), engine_threads (the decode steps' count) — and the
+# beside decode, engine_threads alone), engine_threads (the decode steps' count),
+# kv_bytes_per_token (the KV cache's dtype: 73728 for 110m in f32, half in f16/bf16) — and the
 # service process's CPU time over the
 # level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
 set -euo pipefail
@@ -22,7 +23,7 @@ JAVA_HOME="$(latent_find_jdk25)"
 JAVA="$JAVA_HOME/bin/java"
 
 shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0 dtype=f32
-prefill_beside=true
+prefill_beside=true kv_dtype=
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --threads) threads=$2 ;;
     --dtype) dtype=$2 ;;
     --prefill-beside) prefill_beside=$2 ;;
+    --kv-dtype) kv_dtype=$2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
@@ -74,6 +76,7 @@ log="$logs/bench-serve-$shape.log"
   --latent.inference.runtime.threads="$threads" \
   --latent.inference.runtime.dtype="$dtype" \
   --latent.inference.runtime.prefill-beside-decode="$prefill_beside" \
+  ${kv_dtype:+--latent.inference.runtime.kv-cache-dtype="$kv_dtype"} \
   --latent.inference.runtime.queue=256 \
   --latent.inference.runtime.kv-cache-budget=1GB \
   --latent.inference.embeddings.enabled=false \
@@ -94,4 +97,4 @@ done
 "$JAVA" "$ROOT/inference-service/bench/ServeBench.java" --url "http://127.0.0.1:$port" \
   --model "latent-seeded-$shape" --concurrency "$concurrency" --prompt "$prompt" \
   --tokens "$tokens" --requests "$requests" --pid "$pid" --clk-tck "$(getconf CLK_TCK)" \
-  --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"cpus\":$(nproc)"
+  --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"kv_dtype\":\"${kv_dtype:-default}\",\"cpus\":$(nproc)"

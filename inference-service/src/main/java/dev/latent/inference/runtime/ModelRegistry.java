@@ -1,10 +1,12 @@
 package dev.latent.inference.runtime;
 
+import ai.djl.ndarray.types.DataType;
 import dev.latent.inference.InferenceProperties;
 import dev.latent.inference.usage.UsageStore;
 import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import dev.latent.ml.llm.io.CheckpointException;
 import dev.latent.ml.text.ChatTemplate;
@@ -174,10 +176,12 @@ public class ModelRegistry implements DisposableBean {
     PagedKvCache cache = null;
     try {
       tokenizer = Tokenizer.load(dir);
-      long bytesPerToken = PagedKvCache.bytesPerToken(model.config(), options.dtype());
+      // the block count follows from the cache's own dtype: 16-bit K/V fit twice the tokens
+      DataType kvDtype = KvFormat.dtype(properties.kvCacheDtype(), model.options().dtype());
+      long bytesPerToken = PagedKvCache.bytesPerToken(model.config(), kvDtype);
       int blocks = (int) Math.max(1, properties.kvCacheBudget().toBytes()
           / (bytesPerToken * properties.blockSize()));
-      cache = model.newKvCache(blocks, properties.blockSize());
+      cache = model.newKvCache(blocks, properties.blockSize(), kvDtype);
       Set<Integer> stops = new TreeSet<>(tokenizer.stopTokenIds());
       stops.addAll(model.config().eosTokenIds());
       ChatTemplate template = tokenizer.chatTemplate()
@@ -188,8 +192,8 @@ public class ModelRegistry implements DisposableBean {
           model.config().maxPositions(), tokenizer, template, Set.copyOf(stops),
           model.config().vocabSize(), scheduler);
       models.put(name, served);
-      log.info("serving {}: {} KV blocks of {} tokens ({} bytes/token)", name, blocks,
-          properties.blockSize(), bytesPerToken);
+      log.info("serving {}: {} KV blocks of {} tokens ({} bytes/token, {})", name, blocks,
+          properties.blockSize(), bytesPerToken, kvDtype);
       return served;
     } catch (IOException | RuntimeException e) {
       if (cache != null) {

@@ -1,8 +1,5 @@
 package dev.latent.inference.runtime;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
 import java.util.ArrayList;
@@ -61,8 +58,6 @@ final class PrefixCache {
   }
 
   private final PagedKvCache cache;
-  private final int numLayers;
-  private final boolean latent;
   private final long seed;
   // Every place a block's K/V can be read from: when one holder is evicted, a copy in another
   // entry (a sequence that hit this prefix) keeps the prefix cached.
@@ -71,10 +66,8 @@ final class PrefixCache {
   private long lookupTokens;
   private long hitTokens;
 
-  PrefixCache(PagedKvCache cache, int numLayers, boolean latent, long seed) {
+  PrefixCache(PagedKvCache cache, long seed) {
     this.cache = cache;
-    this.numLayers = numLayers;
-    this.latent = latent;
     this.seed = seed;
   }
 
@@ -156,27 +149,11 @@ final class PrefixCache {
         dst[h * bs + i] = target.slot(h * bs + i);
       }
     }
-    copyRows(src, dst);
+    cache.copy(src, dst); // every layer's K/V (or latents), bit for bit, in the cache's dtype
     target.advance(tokens);
     hitTokens += tokens;
     hits.forEach(h -> release(h.entry()));
     return tokens;
-  }
-
-  private void copyRows(long[] src, long[] dst) {
-    NDArray pool0 = latent ? cache.latent(0) : cache.keys(0);
-    try (NDManager m = pool0.getManager().newSubManager()) {
-      NDArray from = m.create(src);
-      NDArray to = m.create(dst);
-      for (int l = 0; l < numLayers; l++) {
-        if (latent) {
-          cache.writeLatent(l, to, cache.latent(l).get(m, new NDIndex("{}", from)));
-        } else {
-          cache.write(l, to, cache.keys(l).get(m, new NDIndex("{}", from)),
-              cache.values(l).get(m, new NDIndex("{}", from)));
-        }
-      }
-    }
   }
 
   void releaseAll(List<Location> hits) {

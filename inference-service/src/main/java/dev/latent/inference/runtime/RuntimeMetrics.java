@@ -32,6 +32,9 @@ public class RuntimeMetrics {
     Gauge.builder("latent.inference.prefix.cache.hit.rate", scheduler, Scheduler::prefixHitRate)
         .description("prompt tokens served from the prefix cache per prompt token")
         .tag("model", model).register(registry);
+    Gauge.builder("latent.inference.kv.cache.bytes.per.token", scheduler, Scheduler::kvBytesPerToken)
+        .description("KV cache bytes one token takes over all layers, in the cache's dtype")
+        .tag("model", model).register(registry);
     Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
         .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
         .tag("model", model).register(registry);

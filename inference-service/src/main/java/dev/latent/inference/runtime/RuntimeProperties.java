@@ -28,6 +28,10 @@ import org.springframework.util.unit.DataSize;
  * @param prefillBesideDecode prompt chunks run on their own thread (one engine thread) while the
  *     scheduler thread decodes the running sequences; false: each step waits for its chunks first,
  *     with all the engine's threads (the A/B of docs/inference.md)
+ * @param kvCacheDtype how the KV cache stores K/V, apart from the weights' dtype (vLLM's
+ *     {@code kv_cache_dtype}): {@code f32}, {@code f16}, {@code bf16} (CPU only), or {@code auto}
+ *     (the model's compute dtype, f32). 16 bits hold twice the tokens in {@code kvCacheBudget}
+ *     and halve what decode attention reads; attention computes in f32 from the widened values
  */
 @ConfigurationProperties("latent.inference.runtime")
 public record RuntimeProperties(
@@ -43,11 +47,16 @@ public record RuntimeProperties(
     @DefaultValue("true") boolean seeded,
     @DefaultValue("15m") String seededShape,
     @DefaultValue("0") int threads,
-    @DefaultValue("true") boolean prefillBesideDecode) {
+    @DefaultValue("true") boolean prefillBesideDecode,
+    @DefaultValue("auto") String kvCacheDtype) {
 
   public RuntimeProperties {
     if (threads < 0) {
       throw new IllegalArgumentException("latent.inference.runtime.threads must be >= 0, got " + threads);
+    }
+    if (!List.of("auto", "f32", "f16", "bf16").contains(kvCacheDtype)) {
+      throw new IllegalArgumentException(
+          "latent.inference.runtime.kv-cache-dtype must be auto, f32, f16 or bf16, got " + kvCacheDtype);
     }
   }
 }

@@ -68,8 +68,7 @@ public final class Scheduler implements AutoCloseable {
     this.properties = properties;
     this.usage = usage;
     this.metrics = metrics;
-    this.prefixCache = new PrefixCache(cache, model.config().numLayers(),
-        model.config().mla() != null, modelId.hashCode());
+    this.prefixCache = new PrefixCache(cache, modelId.hashCode());
     this.waiting = new LinkedBlockingQueue<>(properties.queue());
     this.sampler = new StepSampler(modelId);
     this.prefill = new PrefillWorker(modelId, model, properties.threads());
@@ -140,6 +139,11 @@ public final class Scheduler implements AutoCloseable {
   /** KV blocks held by running sequences, as of the last step. */
   public int blocksInUse() {
     return blocksInUse;
+  }
+
+  /** KV bytes per token in the cache's dtype. */
+  long kvBytesPerToken() {
+    return cache.bytesPerToken();
   }
 
   /** PyTorch threads this model's decode steps run with (0 until its thread started). */

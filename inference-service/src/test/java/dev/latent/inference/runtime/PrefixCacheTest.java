@@ -24,7 +24,7 @@ class PrefixCacheTest {
   void setUp() {
     model = Transformer.random(TransformerConfig.llama(32, 2, 4, 2, 48, 97), 3, ModelOptions.cpu());
     cache = model.newKvCache(12, BLOCK);
-    prefixes = new PrefixCache(cache, 2, false, 11);
+    prefixes = new PrefixCache(cache, 11);
   }
 
   @AfterEach

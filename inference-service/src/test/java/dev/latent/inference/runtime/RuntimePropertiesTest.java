@@ -12,8 +12,16 @@ class RuntimePropertiesTest {
   @Test
   void negativeThreadsAreRefusedNamingTheProperty() {
     assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
-        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1, true))
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1, true, "auto"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("latent.inference.runtime.threads");
+  }
+
+  @Test
+  void anUnknownKvCacheDtypeIsRefusedNamingTheProperty() {
+    assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", 0, true, "int8"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("latent.inference.runtime.kv-cache-dtype");
   }
 }
