@@ -2,6 +2,9 @@
 # ./platform bench gateway [--rps 1000] [--seconds 30]
 # Open-loop load against a stub backend: direct, through a routing-only gateway, and through a
 # metering gateway (keys + limits + budget reservation + ledger). One JSON line per mode.
+# Options: --modes direct,routed,metered  --warmup <s> (default half of --seconds)  --ledger postgres
+#   --gateway-cpus 1 --bench-cpus 0: pin the gateways and the load generator + stub to separate CPUs
+#   (taskset lists), so that the gateway's latency is not the generator's queue.
 # Set LATENT_BENCH_SKIP_BUILD=1 to reuse gateway/target (jar, test classes, bench.classpath).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

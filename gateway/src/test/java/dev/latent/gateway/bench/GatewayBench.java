@@ -3,12 +3,7 @@ package dev.latent.gateway.bench;
 import dev.latent.gateway.support.StubBackend;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.awaitility.Awaitility;
-import org.awaitility.core.ConditionFactory;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.resources.ConnectionProvider;
@@ -48,14 +38,44 @@ public final class GatewayBench {
    *     {@code process_cpu_time}) per request it answered in the measured phase (its own
    *     {@code latent_gateway_requests_total}): a figure that, unlike latency, hardly depends on what
    *     else runs, and that a backlog of timed-out requests cannot dilute
+   * @param gatewayCpuByThread the same split by thread group ({@link ThreadCpu}): event loops,
+   *     ledger, JIT compiler, GC, other
    * @param gatewayAnswered requests the gateway itself counted as answered in that phase
    * @param benchCpuMs CPU of this process (load generator + stub backend) per request sent
    * @param machineBusy share of all CPUs busy during the phase (/proc/stat; NaN where unknown)
+   * @param busy CPUs kept busy during the phase by the gateway, by this process, and by everything
+   *     else on the machine (machine busy minus those two)
    * @param warning why the latency / throughput figures of this line do not measure the gateway alone, or null
    */
   private record Result(String mode, double rps, double p50, double p99, double fb50, long errors,
-      double gatewayCpuMs, long gatewayAnswered, double benchCpuMs, double sendRps, double sendLagP99Ms,
-      double machineBusy, String warning) {}
+      double gatewayCpuMs, Map<String, Double> gatewayCpuByThread, long gatewayAnswered, double benchCpuMs,
+      double sendRps, double sendLagP99Ms, double machineBusy, Busy busy, String warning) {
+
+    double gatewayCpuMsWithoutJit() {
+      return gatewayCpuMs - gatewayCpuByThread.getOrDefault("jit", 0.0);
+    }
+  }
+
+  /** CPUs busy (1.0 = one CPU all the time) during a phase, per party. */
+  private record Busy(double gateway, double bench, double others) {}
+
+  /** Where the processes may run ({@code --gateway-cpus}, {@code --bench-cpus}: taskset lists; null = anywhere). */
+  private record Pinning(String gateway, String bench) {
+
+    /** CPUs the gateway may use: its list's size, else the whole machine's. */
+    int gatewayCpuCount() {
+      return gateway == null ? MachineCpu.count() : cpuCount(gateway);
+    }
+
+    static int cpuCount(String list) {
+      int n = 0;
+      for (String part : list.split(",")) {
+        String[] range = part.split("-");
+        n += range.length == 1 ? 1 : Integer.parseInt(range[1].trim()) - Integer.parseInt(range[0].trim()) + 1;
+      }
+      return n;
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     // A starved run times out thousands of client requests; count them, do not log each one.
@@ -66,19 +86,24 @@ public final class GatewayBench {
     int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
     Path jar = Path.of(options.getOrDefault("jar", "gateway/target/gateway.jar"));
     String java = options.getOrDefault("java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    int warmup = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(Math.max(2, seconds / 5))));
+    // A warm-up long enough for the JIT to have compiled the request path (a 30 s run: 15 s).
+    int warmup = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(Math.max(2, seconds / 2))));
+    Pinning pinning = new Pinning(options.get("gateway-cpus"), options.get("bench-cpus"));
+    if (pinning.bench() != null) {
+      pin(ProcessHandle.current().pid(), pinning.bench());
+    }
 
     // --modes direct,routed,metered (default all; direct always runs: the others are compared to it)
     List<String> modes = List.of(options.getOrDefault("modes", "direct,routed,metered").split(","));
     try (StubBackend stub = new StubBackend()) {
       List<Result> results = new ArrayList<>();
       String ledgerName = options.getOrDefault("ledger", "h2");
-      Result direct = run("direct", stub.url(), null, rps, seconds, warmup, null);
+      Result direct = run("direct", stub.url(), null, rps, seconds, warmup, null, pinning);
       results.add(direct);
       Result routed = null;
       if (modes.contains("routed")) {
-        try (Gateway gateway = Gateway.start(java, jar, stub.url(), false, Map.of())) {
-          routed = run("routed", gateway.url(), null, rps, seconds, warmup, gateway.process().toHandle());
+        try (GatewayProcess gateway = GatewayProcess.start(java, jar, stub.url(), false, Map.of(), pinning.gateway())) {
+          routed = run("routed", gateway.url(), null, rps, seconds, warmup, gateway.process().toHandle(), pinning);
           results.add(routed);
         }
       }
@@ -86,27 +111,37 @@ public final class GatewayBench {
         // --ledger postgres: the metered gateway's ledger on a PostgreSQL 16 container (Testcontainers)
         Map<String, String> ledger = "postgres".equals(options.get("ledger"))
             ? dev.latent.gateway.support.Containers.freshDatabase("bench" + System.nanoTime()) : Map.of();
-        try (Gateway metered = Gateway.start(java, jar, stub.url(), true, ledger)) {
+        try (GatewayProcess metered = GatewayProcess.start(java, jar, stub.url(), true, ledger, pinning.gateway())) {
           String key = metered.createKey();
-          results.add(run("metered", metered.url(), key, rps, seconds, warmup, metered.process().toHandle()));
+          results.add(run("metered", metered.url(), key, rps, seconds, warmup, metered.process().toHandle(), pinning));
         }
       }
       double routedRps = routed == null ? Double.NaN : routed.rps();
       double routedCpu = routed == null ? Double.NaN : routed.gatewayCpuMs();
+      double routedCpuWithoutJit = routed == null ? Double.NaN : routed.gatewayCpuMsWithoutJit();
       for (Result r : results) {
+        StringBuilder byThread = new StringBuilder("{");
+        r.gatewayCpuByThread().forEach((group, ms) -> byThread.append(byThread.length() > 1 ? "," : "")
+            .append(String.format(Locale.ROOT, "\"%s\":%.3f", group, ms)));
+        byThread.append('}');
         System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"rps_achieved\":%.1f,"
                 + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p50_added_ms\":%.3f,\"p99_added_ms\":%.3f,"
                 + "\"throughput_ratio\":%.3f,\"first_byte_p50_ms\":%.3f,\"first_byte_added_ms\":%.3f,\"errors\":%d,"
                 + "\"ledger\":\"%s\",\"gateway_cpu_ms_per_request\":%.3f,\"gateway_cpu_ratio\":%.3f,"
+                + "\"gateway_cpu_ms_per_request_without_jit\":%.3f,\"gateway_cpu_ratio_without_jit\":%.3f,"
+                + "\"gateway_cpu_ms_per_request_by_thread\":%s,"
                 + "\"gateway_answered\":%d,\"bench_cpu_ms_per_request\":%.3f,"
                 + "\"send_rps\":%.1f,\"send_lag_p99_ms\":%.1f,\"machine_cpu_busy\":%.2f,"
+                + "\"gateway_cpus_busy\":%.2f,\"bench_cpus_busy\":%.2f,\"other_cpus_busy\":%.2f,"
+                + "\"gateway_cpus\":%s,\"bench_cpus\":%s,"
                 + "\"cpus\":%d,\"load_average\":%.2f,\"warning\":%s}%n",
             r.mode(), rps, seconds, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
             r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(),
-            r.gatewayCpuMs() / routedCpu, r.gatewayAnswered(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
-            r.machineBusy(), Runtime.getRuntime().availableProcessors(),
-            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
-            r.warning() == null ? "null" : "\"" + r.warning().replace("\"", "'") + "\"");
+            r.gatewayCpuMs() / routedCpu, r.gatewayCpuMsWithoutJit(), r.gatewayCpuMsWithoutJit() / routedCpuWithoutJit,
+            byThread, r.gatewayAnswered(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
+            r.machineBusy(), r.busy().gateway(), r.busy().bench(), r.busy().others(),
+            quoted(pinning.gateway()), quoted(pinning.bench()), MachineCpu.count(),
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), quoted(r.warning()));
         if (r.warning() != null) {
           System.err.println("bench gateway, " + r.mode() + ": " + r.warning());
         }
@@ -117,7 +152,7 @@ public final class GatewayBench {
 
   /** Warm up, then the measured JSON phase, then a shorter streamed phase for the first byte. */
   private static Result run(String mode, String base, String key, int rps, int seconds, int warmup,
-      ProcessHandle gateway) {
+      ProcessHandle gateway, Pinning pinning) {
     ConnectionProvider pool = ConnectionProvider.builder("bench-" + mode).maxConnections(512)
         .pendingAcquireMaxCount(-1).build();
     reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create(pool)
@@ -125,40 +160,65 @@ public final class GatewayBench {
     try {
       load(client, key, rps, warmup, false);
       GatewayCounters before = GatewayCounters.read(base, gateway);
+      ThreadCpu threadsBefore = ThreadCpu.read(gateway);
       long start = System.nanoTime();
       long benchCpu0 = cpuNanos(ProcessHandle.current());
       long[] machine0 = MachineCpu.read();
       Phase phase = load(client, key, rps, seconds, false);
       double elapsed = (System.nanoTime() - start) / 1e9;
       long benchCpu = cpuNanos(ProcessHandle.current()) - benchCpu0;
-      double busy = MachineCpu.busy(machine0, MachineCpu.read());
+      double machineBusy = MachineCpu.busy(machine0, MachineCpu.read());
+      ThreadCpu threadsAfter = ThreadCpu.read(gateway);
       GatewayCounters after = GatewayCounters.read(base, gateway);
       Phase streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
       List<Sample> json = phase.samples();
       long okCount = json.stream().filter(Sample::ok).count();
       long errors = json.size() - okCount + streams.samples().stream().filter(s -> !s.ok()).count();
       long answered = after.answered() - before.answered();
-      double gatewayCpuMs = gateway == null ? 0 : (after.cpuNanos() - before.cpuNanos()) / 1e6 / Math.max(1, answered);
+      long gatewayCpuNanos = gateway == null ? 0 : after.cpuNanos() - before.cpuNanos();
+      double gatewayCpuMs = gatewayCpuNanos / 1e6 / Math.max(1, answered);
       double sendRps = phase.sent() / Math.max(1e-9, phase.sendSeconds());
+      Busy busy = new Busy(gatewayCpuNanos / 1e9 / elapsed, benchCpu / 1e9 / elapsed,
+          Math.max(0, machineBusy * MachineCpu.count() - (gatewayCpuNanos + benchCpu) / 1e9 / elapsed));
       return new Result(mode, okCount / elapsed, percentile(json, 0.50, false), percentile(json, 0.99, false),
-          percentile(streams.samples(), 0.50, true), errors, gatewayCpuMs, gateway == null ? okCount : answered,
-          benchCpu / 1e6 / Math.max(1, phase.sent()), sendRps, phase.sendLagP99Ms(), busy,
-          warning(rps, sendRps, phase.sendLagP99Ms(), busy));
+          percentile(streams.samples(), 0.50, true), errors, gatewayCpuMs,
+          withEnded(threadsAfter.msPerRequestSince(threadsBefore, answered), gatewayCpuMs), gateway == null ? okCount : answered,
+          benchCpu / 1e6 / Math.max(1, phase.sent()), sendRps, phase.sendLagP99Ms(), machineBusy, busy,
+          warning(rps, sendRps, phase.sendLagP99Ms(), machineBusy, busy, pinning));
     } finally {
       pool.dispose();
     }
   }
 
+  /** Adds {@code ended}: the process's CPU that no living thread accounts for (threads that ended in the phase). */
+  private static Map<String, Double> withEnded(Map<String, Double> byThread, double totalMs) {
+    double counted = byThread.values().stream().mapToDouble(Double::doubleValue).sum();
+    Map<String, Double> all = new LinkedHashMap<>(byThread);
+    all.put("ended", Math.max(0, totalMs - counted));
+    return all;
+  }
+
   /** Why a line's latency and throughput describe the machine rather than the gateway, or null. */
-  private static String warning(int rps, double sendRps, double lagP99Ms, double busy) {
+  private static String warning(int rps, double sendRps, double lagP99Ms, double machineBusy, Busy busy,
+      Pinning pinning) {
     List<String> why = new ArrayList<>();
     if (sendRps < 0.95 * rps || lagP99Ms > 50) {
       why.add(String.format(Locale.ROOT, "the load generator was starved (sent %.0f of %d RPS, p99 %.0f ms late)",
           sendRps, rps, lagP99Ms));
     }
-    if (busy > 0.90) {
+    if (pinning.gateway() != null) {
+      // Pinned: the gateway's own CPUs are what can queue it, and other processes landing on them.
+      int cpus = pinning.gatewayCpuCount();
+      if (busy.gateway() > 0.90 * cpus) {
+        why.add(String.format(Locale.ROOT, "the gateway kept its %d CPU(s) %.0f%% busy (it queues on its own CPU)",
+            cpus, 100 * busy.gateway() / cpus));
+      }
+      if (busy.others() > 0.25) {
+        why.add(String.format(Locale.ROOT, "other processes used %.2f CPUs", busy.others()));
+      }
+    } else if (machineBusy > 0.90) {
       why.add(String.format(Locale.ROOT, "all %d CPUs were %.0f%% busy (load generator, stub, gateway and any other "
-          + "work share them)", Runtime.getRuntime().availableProcessors(), 100 * busy));
+          + "work share them)", MachineCpu.count(), 100 * machineBusy));
     }
     return why.isEmpty() ? null : String.join("; ", why)
         + ": latency and RPS measure queueing on this machine; compare gateway_cpu_ms_per_request";
@@ -217,6 +277,19 @@ public final class GatewayBench {
     return new Phase(new ArrayList<>(samples), n, (Math.max(lastSent.get(), begin) - begin) / 1e9, lagP99);
   }
 
+  /** Moves every thread of process {@code pid} onto {@code cpus} (threads it starts later inherit it). */
+  private static void pin(long pid, String cpus) throws IOException, InterruptedException {
+    Process taskset = new ProcessBuilder("taskset", "-a", "-p", "-c", cpus, Long.toString(pid))
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (taskset.waitFor() != 0) {
+      throw new IllegalStateException("taskset -a -p -c " + cpus + " " + pid + " failed (exit " + taskset.exitValue() + ")");
+    }
+  }
+
+  private static String quoted(String text) {
+    return text == null ? "null" : "\"" + text.replace("\"", "'") + "\"";
+  }
+
   private static long cpuNanos(ProcessHandle process) {
     return process == null ? 0 : process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
   }
@@ -236,123 +309,5 @@ public final class GatewayBench {
       options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
     return options;
-  }
-
-  /** A gateway process from the built jar, with its own ledger under a temporary LATENT_HOME. */
-  private record Gateway(Process process, int port, Path home) implements AutoCloseable {
-
-    static final String ADMIN = "bench-admin-key";
-
-    static Gateway start(String java, Path jar, String backend, boolean metered, Map<String, String> properties)
-        throws IOException {
-      Path home = Files.createTempDirectory("latent-bench");
-      List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseParallelGC"));
-      // e.g. LATENT_BENCH_GATEWAY_OPTS="-XX:StartFlightRecording=filename=/tmp/gw.jfr" to profile the gateway
-      String extra = System.getenv("LATENT_BENCH_GATEWAY_OPTS");
-      if (extra != null && !extra.isBlank()) {
-        command.addAll(List.of(extra.trim().split("\\s+")));
-      }
-      // Port 0 and the port read back from the log: a port picked here could be taken (by anyone's
-      // process on a shared machine) before the gateway binds it, and a readiness probe on it would
-      // then measure that other process.
-      command.addAll(List.of("-jar", jar.toString(), "--server.port=0", "--latent.http.access-log=false",
-          "--logging.level.root=WARN", "--logging.level.org.springframework.boot.reactor.netty.NettyWebServer=INFO",
-          "--latent.gateway.keys.enabled=" + metered,
-          "--latent.gateway.pricing.models[0].model=stub-model",
-          "--latent.gateway.pricing.models[0].input-cache-hit=0.07",
-          "--latent.gateway.pricing.models[0].input-cache-miss=0.27",
-          "--latent.gateway.pricing.models[0].output=1.10",
-          "--latent.gateway.pricing.models[0].currency=USD"));
-      if (extra != null && extra.contains("%m")) {
-        command.replaceAll(arg -> arg.replace("%m", metered ? "metered" : "routed"));
-      }
-      properties.forEach((name, value) -> command.add("--" + name + "=" + value));
-      for (String pool : List.of("inference", "vision", "training")) {
-        command.add("--latent.gateway.routing.backends." + pool + ".urls[0]=" + backend);
-      }
-      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(home.resolve("gateway.log").toFile());
-      builder.environment().put("LATENT_HOME", home.toString());
-      builder.environment().put("LATENT_ADMIN_KEY", ADMIN);
-      Process process = builder.start();
-      Gateway gateway = new Gateway(process, listeningPort(process, home.resolve("gateway.log")), home);
-      try {
-        gateway.awaitReady();
-      } catch (RuntimeException e) {
-        gateway.close(); // never leave a gateway running behind a failed bench
-        throw e;
-      }
-      return gateway;
-    }
-
-    /** The port the gateway bound, from its log line {@code Netty started on port N}. */
-    static int listeningPort(Process process, Path log) {
-      Pattern started = Pattern.compile("Netty started on port (\\d+)");
-      AtomicInteger port = new AtomicInteger();
-      try {
-        whileAlive(process, log, "listening").until(() -> {
-          Matcher m = started.matcher(Files.readString(log, StandardCharsets.UTF_8));
-          if (m.find()) {
-            port.set(Integer.parseInt(m.group(1)));
-          }
-          return port.get() > 0;
-        });
-      } catch (RuntimeException e) {
-        process.destroyForcibly();
-        throw e;
-      }
-      return port.get();
-    }
-
-    /**
-     * Polls a condition on the gateway every 250 ms for up to 10 minutes; fails at once when its
-     * process exits.
-     */
-    static ConditionFactory whileAlive(Process process, Path log, String what) {
-      return Awaitility.await("gateway " + what + "; see " + log).atMost(Duration.ofMinutes(10))
-          .pollInterval(Duration.ofMillis(250))
-          .failFast("gateway exited; see " + log, () -> !process.isAlive());
-    }
-
-    String url() {
-      return "http://127.0.0.1:" + port;
-    }
-
-    void awaitReady() {
-      HttpClient http = HttpClient.newHttpClient();
-      HttpRequest readiness = HttpRequest.newBuilder(URI.create(url() + "/actuator/health/readiness")).build();
-      whileAlive(process, home.resolve("gateway.log"), "ready").until(() -> {
-        try {
-          return http.send(readiness, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-        } catch (IOException e) {
-          return false; // not listening yet
-        }
-      });
-    }
-
-    String createKey() throws IOException, InterruptedException {
-      String spec = "{\"name\":\"bench\",\"tenant\":\"bench\",\"rpm\":100000000,\"tpm\":100000000000,"
-          + "\"budget\":{\"amount\":1000000,\"currency\":\"USD\",\"period\":\"total\"}}";
-      HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url() + "/admin/keys"))
-          .header("Authorization", "Bearer " + ADMIN).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(spec)).build(), HttpResponse.BodyHandlers.ofString());
-      if (res.statusCode() != 201) {
-        throw new IllegalStateException("could not create a key: " + res.statusCode() + " " + res.body());
-      }
-      String body = res.body();
-      int at = body.indexOf("\"key\":\"") + 7;
-      return body.substring(at, body.indexOf('"', at));
-    }
-
-    @Override
-    public void close() {
-      process.destroy();
-      try {
-        process.waitFor(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      process.destroyForcibly();
-    }
   }
 }

@@ -24,6 +24,15 @@ final class MachineCpu {
     }
   }
 
+  /** CPUs of the machine (the {@code cpuN} lines of /proc/stat), whatever this process is pinned to. */
+  static int count() {
+    try {
+      return (int) Files.readAllLines(Path.of("/proc/stat")).stream().filter(l -> l.matches("cpu\\d+ .*")).count();
+    } catch (IOException | RuntimeException e) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+  }
+
   /** Share of CPU time busy between {@code from} and {@code to}; NaN when unknown. */
   static double busy(long[] from, long[] to) {
     if (from == null || to == null || to[1] <= from[1]) {
