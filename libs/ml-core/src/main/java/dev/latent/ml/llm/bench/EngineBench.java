@@ -91,6 +91,8 @@ public final class EngineBench {
       // which kernel the decode projections run in: the Java f32 / bf16 kernel, or DJL's
       var kernel = KernelWeights.of(model.parameters().get("model.layers.0.mlp.down_proj.weight"));
       out.put("matrix_kernel", kernel == null ? "djl" : kernel instanceof F32Matrix ? "f32" : "bf16");
+      // how much of this process sits on 2 MB pages (the kernels ask for them for the weights)
+      out.put("huge_pages_mb", hugePagesMb());
       SplittableRandom random = new SplittableRandom(42);
       if (mode.equals("prefill")) {
         out.put("prompt", prompt);
@@ -163,6 +165,20 @@ public final class EngineBench {
       case "mla" -> base.withMla(new Mla(0, 4 * headDim, headDim, headDim / 2, headDim), null);
       default -> throw new IllegalArgumentException("--attention must be mha, gqa, mqa or mla, got " + attention);
     };
+  }
+
+  /** AnonHugePages of this process in MB (Linux), or -1 where it cannot be read. */
+  private static long hugePagesMb() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/smaps_rollup"))) {
+        if (line.startsWith("AnonHugePages:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
   }
 
   private static double median(double[] values) {

@@ -10,12 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code y = x Wᵀ} for a few input rows, reading a row-major float32 matrix {@code W [rows, cols]}
  * (HF layout {@code [out, in]}) where it already lies: a view over a tensor's memory, no copy.
  *
- * <p>Batch 1 streams each row once, four rows per pass. Several inputs run in tiles of 4 rows × 2
- * inputs: eight accumulators, and each weight vector loaded once per input pair (the four rows
- * stay in L1 while every input passes over them), so batch 16 reads the weights from memory once.
- * Measured in-cache 38–46 GFLOPS at 16 inputs, 2 rows × 4 inputs no better; 3×4 and 4×3 tiles
- * (12 accumulators) measured the same over the 110m matrices (2026-11-29). The four rows of a
- * pass lie a quarter of the part apart (see {@link #vec4}).
+ * <p>Batch 1 streams each row once, four rows per pass; the four rows of a pass lie a quarter of
+ * the part apart (see {@link #vec4}). Several inputs run in {@link F32Tiles}: row blocks that stay
+ * in L2 while every input passes over them, so a batch reads the weights from memory once. Every
+ * path computes each output as the same sum (lanes over the columns in order, then the lanes in
+ * order, then the tail), so an output's bits do not depend on the batch.
  */
 public final class F32Matrix implements MatrixKernel {
 
@@ -28,6 +27,7 @@ public final class F32Matrix implements MatrixKernel {
   private final int rows;
   private final int cols;
   private final int vecCols;
+  private final F32Tiles tiles;
 
   /** A view of {@code w} (at least {@code rows * cols} floats, native byte order) as the matrix. */
   public F32Matrix(MemorySegment w, int rows, int cols) {
@@ -41,6 +41,7 @@ public final class F32Matrix implements MatrixKernel {
     this.rows = rows;
     this.cols = cols;
     this.vecCols = cols / LANES * LANES;
+    this.tiles = new F32Tiles(w, rows, cols);
   }
 
   /**
@@ -83,7 +84,7 @@ public final class F32Matrix implements MatrixKernel {
       if (n == 1) {
         vec4(x, y, from, to, lanes);
       } else {
-        mm42(x, n, y, from, to, lanes);
+        tiles.matMul(x, n, y, from, to, lanes);
       }
     });
   }
@@ -116,20 +117,18 @@ public final class F32Matrix implements MatrixKernel {
     return s;
   }
 
-  /** Batch 1, the rows past the last block of four: one row at a time, two accumulators. */
+  /**
+   * Batch 1, the rows past the last block of four: one row at a time, one accumulator, so the sum
+   * is the one every other path computes (two interleaved accumulators gave these rows other bits
+   * than the same rows in a batch).
+   */
   private void vec1(float[] x, float[] y, int from, int to, float[] lanes) {
     for (int r = from; r < to; r++) {
       FloatVector a = FloatVector.zero(F);
-      FloatVector b = FloatVector.zero(F);
-      int c = 0;
-      for (; c + 2 * LANES <= vecCols; c += 2 * LANES) {
-        a = w(r, c).fma(x(x, c), a);
-        b = w(r, c + LANES).fma(x(x, c + LANES), b);
-      }
-      for (; c < vecCols; c += LANES) {
+      for (int c = 0; c < vecCols; c += LANES) {
         a = w(r, c).fma(x(x, c), a);
       }
-      y[r] = Lanes.sum(a.add(b), lanes) + tail(x, 0, r);
+      y[r] = Lanes.sum(a, lanes) + tail(x, 0, r);
     }
   }
 
@@ -165,86 +164,4 @@ public final class F32Matrix implements MatrixKernel {
     }
     vec1(x, y, from + 4 * s, to, lanes);
   }
-
-  /**
-   * Tiles of 4 rows × 2 inputs: each weight vector loaded once per input pair, eight accumulators.
-   * The tile's rows lie a quarter of {@code [from, to)} apart, as in {@link #vec4}: the first
-   * input pair's pass, which brings the rows from memory, reads four long sequential streams
-   * (batch 16 over the 110m matrices: 123 → 105 ms CPU, same load).
-   */
-  private void mm42(float[] x, int n, float[] y, int from, int to, float[] lanes) {
-    int s = (to - from) / 4;
-    for (int r = from; r < from + s; r++) {
-      int r1 = r + s;
-      int r2 = r1 + s;
-      int r3 = r2 + s;
-      int i = 0;
-      for (; i + 2 <= n; i += 2) {
-        int xa = i * cols;
-        int xb = xa + cols;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
-        for (int c = 0; c < vecCols; c += LANES) {
-          FloatVector u = x(x, xa + c);
-          FloatVector v = x(x, xb + c);
-          FloatVector w0 = w(r, c);
-          a0 = w0.fma(u, a0);
-          b0 = w0.fma(v, b0);
-          FloatVector w1 = w(r1, c);
-          a1 = w1.fma(u, a1);
-          b1 = w1.fma(v, b1);
-          FloatVector w2 = w(r2, c);
-          a2 = w2.fma(u, a2);
-          b2 = w2.fma(v, b2);
-          FloatVector w3 = w(r3, c);
-          a3 = w3.fma(u, a3);
-          b3 = w3.fma(v, b3);
-        }
-        put(y, i, r, s, Lanes.sum(a0, lanes), Lanes.sum(a1, lanes), Lanes.sum(a2, lanes), Lanes.sum(a3, lanes), x, xa);
-        put(y, i + 1, r, s, Lanes.sum(b0, lanes), Lanes.sum(b1, lanes), Lanes.sum(b2, lanes), Lanes.sum(b3, lanes), x,
-            xb);
-      }
-      for (; i < n; i++) {
-        int xa = i * cols;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int c = 0; c < vecCols; c += LANES) {
-          FloatVector u = x(x, xa + c);
-          a0 = w(r, c).fma(u, a0);
-          a1 = w(r1, c).fma(u, a1);
-          a2 = w(r2, c).fma(u, a2);
-          a3 = w(r3, c).fma(u, a3);
-        }
-        put(y, i, r, s, Lanes.sum(a0, lanes), Lanes.sum(a1, lanes), Lanes.sum(a2, lanes), Lanes.sum(a3, lanes), x, xa);
-      }
-    }
-    for (int r = from + 4 * s; r < to; r++) {
-      for (int i = 0; i < n; i++) {
-        int xa = i * cols;
-        FloatVector a = FloatVector.zero(F);
-        for (int c = 0; c < vecCols; c += LANES) {
-          a = w(r, c).fma(x(x, xa + c), a);
-        }
-        y[i * rows + r] = Lanes.sum(a, lanes) + tail(x, xa, r);
-      }
-    }
-  }
-
-  /** Row sums of input {@code i} for rows {@code r + k·s} plus their tails, into {@code y[i, ..]}. */
-  private void put(float[] y, int i, int r, int s, float s0, float s1, float s2, float s3, float[] x, int xBase) {
-    int o = i * rows + r;
-    y[o] = s0 + tail(x, xBase, r);
-    y[o + s] = s1 + tail(x, xBase, r + s);
-    y[o + 2 * s] = s2 + tail(x, xBase, r + 2 * s);
-    y[o + 3 * s] = s3 + tail(x, xBase, r + 3 * s);
-  }
-
 }

@@ -46,7 +46,8 @@ public final class KernelWeights {
 
   /**
    * Gives a float32 CPU matrix {@code [out, in]} an {@link F32Matrix} view of its memory when the
-   * Vector API is there and DJL hands out the tensor's own memory; returns {@code weight}.
+   * Vector API is there and DJL hands out the tensor's own memory, and asks for that memory on huge
+   * pages ({@link HugePages}); returns {@code weight}.
    */
   public static NDArray viewF32(NDArray weight) {
     Shape shape = weight.getShape();
@@ -56,6 +57,7 @@ public final class KernelWeights {
     }
     MemorySegment memory = ownMemory(weight);
     if (memory != null) {
+      HugePages.collapse(memory);
       register(weight, new F32Matrix(memory, (int) shape.get(0), (int) shape.get(1)), () -> {});
     }
     return weight;

@@ -54,6 +54,31 @@ class F32MatrixTest {
     }
   }
 
+  /**
+   * Each input's outputs are bit for bit what that input alone gives, whatever the batch: 61 rows
+   * of 1700 columns are three row blocks, three column chunks (768, 768, 160) and a 4-column tail,
+   * and batches 2–17 cover the 8-, 4- and 1-input tiles. The serving runtime relies on it (greedy
+   * outputs of concurrent streams equal the same prompts run one at a time).
+   */
+  @ParameterizedTest(name = "batch {0}")
+  @CsvSource({"2", "3", "4", "5", "7", "8", "9", "12", "13", "16", "17"})
+  void eachInputGivesTheBitsItGivesAlone(int batch) {
+    int rows = 61;
+    int cols = 1700;
+    SplittableRandom random = new SplittableRandom(batch);
+    float[] x = gaussian(random, batch * cols);
+    try (Arena arena = Arena.ofConfined()) {
+      F32Matrix m = new F32Matrix(native32(arena, gaussian(random, rows * cols)), rows, cols);
+      float[] y = new float[batch * rows];
+      m.matMul(x, batch, y, 1);
+      for (int i = 0; i < batch; i++) {
+        float[] alone = new float[rows];
+        m.matMul(java.util.Arrays.copyOfRange(x, i * cols, (i + 1) * cols), 1, alone, 1);
+        assertThat(java.util.Arrays.copyOfRange(y, i * rows, (i + 1) * rows)).as("input %d", i).isEqualTo(alone);
+      }
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void refusesMemoryThatIsTooSmallAndMismatchedInputs() {
     try (Arena arena = Arena.ofConfined()) {
