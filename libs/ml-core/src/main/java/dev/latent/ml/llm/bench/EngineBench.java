@@ -44,6 +44,10 @@ public final class EngineBench {
       KvSizes.print();
       return;
     }
+    if (mode.equals("kv-accuracy")) {
+      KvAccuracy.run(o);
+      return;
+    }
     String threads = o.getOrDefault("threads", "1");
     // must be set before the engine starts
     System.setProperty("ai.djl.pytorch.num_threads", threads);
@@ -277,7 +281,11 @@ public final class EngineBench {
     return Math.round(v * 1000) / 1000.0;
   }
 
-  private static String json(Map<String, Object> fields) {
+  static double round6(double v) {
+    return Double.parseDouble(String.format(Locale.ROOT, "%.6g", v));
+  }
+
+  static String json(Map<String, Object> fields) {
     StringBuilder sb = new StringBuilder("{");
     fields.forEach((k, v) -> {
       if (sb.length() > 1) {

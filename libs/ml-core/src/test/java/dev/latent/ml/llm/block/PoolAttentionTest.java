@@ -57,14 +57,14 @@ class PoolAttentionTest {
 
   /**
    * On bf16 and f16 pools the kernel equals a plain double-precision attention over the same
-   * K/V rounded to 16 bits (rounded here with the JDK's and Bf16's scalar conversions).
+   * K/V rounded to 16 bits (rounded here with the JDK's and Bf16's scalar conversions): head sizes
+   * of whole vector pairs (16, 48 with 8 float lanes) and not (8, the per-element loop).
    */
-  @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.EnumSource(value = KvFormat.class, names = {"BF16", "F16"})
-  void onAHalfPoolEqualsAPlainReferenceOverTheRoundedValues(KvFormat format) {
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} head size {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"BF16, 16", "F16, 16", "BF16, 48", "F16, 48", "BF16, 8", "F16, 8"})
+  void onAHalfPoolEqualsAPlainReferenceOverTheRoundedValues(KvFormat format, int hd) {
     int heads = 4;
     int kvHeads = 2;
-    int hd = 16;
     int slots = 32;
     TransformerConfig c = TransformerConfig.llama(heads * hd, 1, heads, kvHeads, 32, 50);
     try (PagedKvCache cache = new PagedKvCache(c, 8, 4, format.dataType(), Device.cpu());
@@ -125,22 +125,35 @@ class PoolAttentionTest {
     return out;
   }
 
-  /** The vector widening of every 16-bit pattern equals the JDK's (f16) and the shift (bf16), NaNs as NaNs. */
+  /**
+   * The kernel's widening of every 16-bit pattern, read as pairs in int lanes, equals the JDK's
+   * (f16) and the plain shift (bf16), NaNs as NaNs.
+   */
   @Test
-  void vectorLoadsWidenEveryHalfPatternExactly() {
-    int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+  void pairWideningIsExactForEveryHalfPattern() {
+    var ints = jdk.incubator.vector.VectorSpecies.of(int.class,
+        jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorShape());
+    int lanes = ints.length();
     try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
       java.lang.foreign.MemorySegment all = arena.allocate(2L * 65536);
       for (int bits = 0; bits < 65536; bits++) {
         all.set(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, 2L * bits, (short) bits);
       }
-      for (int from = 0; from < 65536; from += lanes) {
-        float[] f16 = PoolAttentionKernel.load(KvFormat.F16, all, 2L * from).toArray();
-        float[] bf16 = PoolAttentionKernel.load(KvFormat.BF16, all, 2L * from).toArray();
+      for (int from = 0; from < 65536; from += 2 * lanes) {
+        var pair = jdk.incubator.vector.IntVector.fromMemorySegment(ints, all, 2L * from,
+            java.nio.ByteOrder.nativeOrder());
+        float[] bf16Even = PoolAttentionKernel.evenBf16(pair).toArray();
+        float[] bf16Odd = PoolAttentionKernel.oddBf16(pair).toArray();
+        float[] f16Even = PoolAttentionKernel.f16(pair.and(0xFFFF)).toArray();
+        float[] f16Odd = PoolAttentionKernel.f16(pair.lanewise(jdk.incubator.vector.VectorOperators.LSHR, 16))
+            .toArray();
         for (int j = 0; j < lanes; j++) {
-          short bits = (short) (from + j);
-          assertSameFloat(f16[j], Float.float16ToFloat(bits), bits);
-          assertSameFloat(bf16[j], Float.intBitsToFloat(bits << 16), bits);
+          short even = (short) (from + 2 * j);
+          short odd = (short) (from + 2 * j + 1);
+          assertSameFloat(bf16Even[j], Float.intBitsToFloat(even << 16), even);
+          assertSameFloat(bf16Odd[j], Float.intBitsToFloat(odd << 16), odd);
+          assertSameFloat(f16Even[j], Float.float16ToFloat(even), even);
+          assertSameFloat(f16Odd[j], Float.float16ToFloat(odd), odd);
         }
       }
     }
