@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# ./platform bench train [--shape 15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
-#   [--threads N] [--device cpu|gpu|auto] [--recompute true|false] [--mmap-threshold BYTES|default]
+# ./platform bench train [--shape 1m|15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
+#   [--threads N] [--device cpu|gpu|auto] [--recompute true|false] [--layer-chunk-rows N]
+#   [--mmap-threshold BYTES|default]
+# 1m is the default model's shape (latent-chat-1m: dim 128, 3 layers, vocabulary 261).
 # AdamW training steps on random weights: one JSON line per method (both when --method is not
 # given), each from its own JVM so the memory figures (VmHWM) belong to that method.
 # --mmap-threshold BYTES is exported as MALLOC_MMAP_THRESHOLD_: a fixed glibc mmap threshold, so
@@ -14,7 +16,7 @@ jdk=$(latent_find_jdk25)
 target="$ROOT/libs/ml-core/target"
 jar="$target/ml-core-0.1.0-SNAPSHOT.jar"
 cp="$target/bench-classpath.txt"
-if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep -q TrainBench; then
+if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep TrainBench >/dev/null; then
   echo "bench: building libs/ml-core (jar + classpath) ..." >&2
   (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)

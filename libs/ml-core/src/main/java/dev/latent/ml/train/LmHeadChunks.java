@@ -4,8 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.latent.ml.llm.Transformer;
+import java.util.Map;
 
 /**
  * The LM head and cross-entropy over a micro-batch in chunks of positions, so the {@code [N, V]}
@@ -14,17 +17,19 @@ import dev.latent.ml.llm.Transformer;
  * a step, full fine-tuning and LoRA alike; the trainer's chunks hold {@link #CHUNK_ELEMENTS}
  * values, 64 rows there).
  *
- * <p>The trunk runs once; its hidden states are detached into a leaf. Each chunk's loss
- * backpropagates into that leaf's gradient (and the head's weight, when it trains), then one
- * backward of {@code Σ hidden·∂L/∂hidden} takes the summed gradient through the trunk. Loss and
+ * <p>The trunk runs once. Each chunk's head and loss run without a tape and write their gradient
+ * by hand: {@code ∂L/∂logits = softmax − one-hot}, times {@code W} into the chunk's rows of
+ * {@code ∂L/∂hidden}, and (when the head trains) its transpose times the hidden rows into the head
+ * weight's gradient; then one backward of {@code Σ hidden·∂L/∂hidden} takes the summed gradient
+ * through the trunk. Loss and
  * gradients equal the unchunked {@link CausalLmLoss#loss} (up to float summation order).
  */
 final class LmHeadChunks {
 
   /**
    * Elements per logits-sized array of a chunk by default: 2^21 floats, 8 MiB, 64 rows of a
-   * 32000-token vocabulary. A chunk makes about four such arrays at once (logits, log-softmax and
-   * their gradients) and they are a step's largest transients once the layers run in chunks
+   * 32000-token vocabulary. A chunk holds two such arrays at once (see {@link #backward}) and they
+   * are a step's largest transients once the layers run in chunks
    * ({@link LayerRecompute}): 256 rows (33 MB each) set the 15m bench shape's memory peak.
    */
   static final long CHUNK_ELEMENTS = 1L << 21;
@@ -39,36 +44,81 @@ final class LmHeadChunks {
   /**
    * Forward and backward of the mean masked NLL ({@code hidden [N, dim]} on the tape, targets and
    * mask {@code [N]}) with the loss scaled by {@code scale} (1/micro-batches); returns the
-   * unscaled loss.
+   * unscaled loss. The head runs off the tape and its backward is written out: per chunk the
+   * logits, their log-softmax and then the gradient {@code softmax − one-hot} (made in the
+   * softmax's place), never more than two logits-sized arrays at once where autograd kept about
+   * five (logits, log-softmax, the gathered rows' scatter and both gradients).
    */
   static float backward(Transformer model, NDArray hidden, NDArray targets, NDArray mask, float scale,
       GradientCollector gc, int rows) {
     NDArray maskF = mask.toType(DataType.FLOAT32, false);
     float count = Math.max(1f, maskF.sum().getFloat());
-    NDArray leaf = hidden.stopGradient(); // shares the storage, no history
-    leaf.setRequiresGradient(true);
-    long n = hidden.getShape().get(0);
-    float loss = 0;
-    boolean any = false;
-    for (long from = 0; from < n; from += rows) {
-      NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
-      // each chunk's arrays in their own scope: DJL handles keep tensors alive until their
-      // manager closes, so without it every chunk's logits would live until the micro-batch ends
-      try (NDManager chunk = hidden.getManager().newSubManager()) {
-        NDArray m = maskF.get(chunk, part);
-        if (m.sum().getFloat() == 0) {
-          continue; // prompt or padding only: no loss, no gradient
+    NDArray head = headWeight(model); // [V, dim]
+    boolean headTrains = head.hasGradient();
+    if (headTrains) {
+      NDArray headGradient = JniUtils.getGradient((PtNDArray) head); // a new handle in the weight's manager
+      if (headGradient == null) {
+        try (NDManager scope = hidden.getManager().newSubManager()) {
+          NDArray head0 = head.get(scope, new NDIndex("0:0")); // its backward makes a zero [V, dim]
+          gc.backward(head0.sum()); // defines head.grad (zeros), so the chunks can add into it
         }
-        NDArray nll = chunkNll(model, leaf.get(chunk, part), targets.get(chunk, part), m).div(count);
-        loss += nll.getFloat();
-        gc.backward(nll.mul(scale));
-        any = true;
+      } else {
+        headGradient.close(); // the handle only
       }
     }
-    if (any) {
-      gc.backward(hidden.mul(leaf.getGradient()).sum()); // ∂/∂hidden of Σ hidden·g is g
+    NDArray leaf = hidden.stopGradient(); // shares the storage, no history
+    long n = hidden.getShape().get(0);
+    NDArray hiddenGradient = hidden.getManager().zeros(hidden.getShape(), hidden.getDataType());
+    float loss = 0;
+    boolean any = false;
+    JniUtils.setGradMode(false);
+    try {
+      for (long from = 0; from < n; from += rows) {
+        NDIndex part = new NDIndex(from + ":" + Math.min(n, from + rows));
+        // each chunk's arrays in their own scope: DJL handles keep tensors alive until their
+        // manager closes, so without it every chunk's logits would live until the micro-batch ends
+        try (NDManager chunk = hidden.getManager().newSubManager()) {
+          NDArray m = maskF.get(chunk, part);
+          if (m.sum().getFloat() == 0) {
+            continue; // prompt or padding only: no loss, no gradient
+          }
+          NDArray h = leaf.get(chunk, part); // [r, dim]
+          NDArray logits = model.logits(h).toType(DataType.FLOAT32, false); // [r, V]
+          NDArray logProbs = logits.logSoftmax(-1);
+          logits.close();
+          NDArray t = targets.get(chunk, part).toType(DataType.INT64, false).expandDims(1); // [r, 1]
+          NDArray picked = logProbs.gather(t, 1); // [r, 1] log p(target)
+          loss -= picked.squeeze(1).mul(m).sum().getFloat() / count;
+          // ∂(scale·L)/∂logits = scale·mask/count · (softmax − one-hot(target))
+          NDArray g = logProbs.exp();
+          logProbs.close();
+          g.set(new NDIndex("{}, {}", chunk.arange(t.getShape().get(0)), t.squeeze(1)), picked.exp().sub(1f).squeeze(1));
+          g.muli(m.mul(scale / count).expandDims(1));
+          g = g.toType(head.getDataType(), false);
+          hiddenGradient.set(part, g.matMul(head)); // [r, dim]
+          if (headTrains) {
+            NDArray headGradient = JniUtils.getGradient((PtNDArray) head);
+            headGradient.attach(chunk); // the handle only: the gradient stays with the weight
+            headGradient.addi(g.transpose().matMul(h.toType(head.getDataType(), false))); // [V, dim]
+          }
+          any = true;
+        }
+      }
+    } finally {
+      JniUtils.setGradMode(true);
     }
+    if (any) {
+      gc.backward(hidden.mul(hiddenGradient).sum()); // ∂/∂hidden of Σ hidden·g is g
+    }
+    hiddenGradient.close();
     return loss;
+  }
+
+  /** The LM head's matrix {@code [V, dim]}: its own, or the embedding when they are tied. */
+  private static NDArray headWeight(Transformer model) {
+    Map<String, NDArray> parameters = model.parameters();
+    NDArray head = parameters.get("lm_head.weight");
+    return head != null ? head : parameters.get("model.embed_tokens.weight");
   }
 
   /** The same loss without a tape (evaluation). */

@@ -9,34 +9,41 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
+import dev.latent.ml.llm.TransformerConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The chunked LM head gives the unchunked loss and gradients. */
 class LmHeadChunksTest {
 
-  @Test
-  void chunkedLossAndGradientsEqualTheUnchunkedOnes() {
+  @ParameterizedTest(name = "tied embeddings {0}")
+  @ValueSource(booleans = {false, true})
+  void chunkedLossAndGradientsEqualTheUnchunkedOnes(boolean tied) {
     // SFT-like: the prompt is masked and the shorter sequence padded, so some chunks train nothing
     boolean[] first = {false, false, false, true, true, true, true, true, true};
     boolean[] second = {false, false, true, true, true};
     LmBatch batch = LmBatch.of(List.of(new LmBatch.Sequence(new int[] {3, 4, 5, 9, 10, 11, 12, 13, 14}, first),
         new LmBatch.Sequence(new int[] {7, 1, 2, 8, 6}, second)), 0);
-    try (Transformer model = Transformer.random(TrainerTest.TINY, 5, ModelOptions.cpu())) {
+    TransformerConfig config = TrainerTest.TINY.withTiedEmbeddings(tied);
+    float plain;
+    Map<String, float[]> plainGrads;
+    try (Transformer model = Transformer.random(config, 5, ModelOptions.cpu());
+        NDManager m = NDManager.newBaseManager("PyTorch")) {
       model.parameters().values().forEach(p -> p.setRequiresGradient(true));
-      float plain;
-      Map<String, float[]> plainGrads;
-      try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          NDArray loss = CausalLmLoss.loss(model.forward(Trainer.ids(m, batch.inputs())), Trainer.ids(m, batch.targets()),
-              Trainer.mask(m, batch.mask()));
-          gc.backward(loss);
-          plain = loss.getFloat();
-        }
-        plainGrads = takeGradients(model, m);
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        NDArray loss = CausalLmLoss.loss(model.forward(Trainer.ids(m, batch.inputs())), Trainer.ids(m, batch.targets()),
+            Trainer.mask(m, batch.mask()));
+        gc.backward(loss);
+        plain = loss.getFloat();
       }
+      plainGrads = takeGradients(model, m);
+    }
+    // the same weights again, chunked first: no parameter has a gradient tensor yet
+    try (Transformer model = Transformer.random(config, 5, ModelOptions.cpu())) {
+      model.parameters().values().forEach(p -> p.setRequiresGradient(true));
       for (int rows : new int[] {1, 3, 7, 1000}) {
         try (NDManager m = NDManager.newBaseManager("PyTorch")) {
           float chunked;

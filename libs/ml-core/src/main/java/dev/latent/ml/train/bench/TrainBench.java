@@ -23,8 +23,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * {@code --shape 15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]
- * [--recompute true|false]}: AdamW steps on random weights and random tokens; prints one JSON line
+ * {@code --shape 1m|15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]
+ * [--recompute true|false] [--layer-chunk-rows N]}: AdamW steps on random weights and random tokens; prints one JSON line
  * with training tokens per second (total over the timed steps after one warm-up step) and memory,
  * so run one method per JVM.
  *
@@ -41,14 +41,16 @@ public final class TrainBench {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> a = new HashMap<>(Map.of("--shape", "15m", "--method", "full", "--seq", "256",
-        "--batch", "8", "--steps", "3", "--device", "cpu", "--recompute", "true"));
+        "--batch", "8", "--steps", "3", "--device", "cpu", "--recompute", "true", "--layer-chunk-rows", "default"));
     for (int i = 0; i + 1 < args.length; i += 2) {
       a.put(args[i], args[i + 1]);
     }
     TransformerConfig config = switch (a.get("--shape")) {
       case "15m" -> TransformerConfig.llama(288, 6, 6, 6, 768, 32000);
       case "110m" -> TransformerConfig.llama(768, 12, 12, 12, 2048, 32000);
-      default -> throw new IllegalArgumentException("--shape must be 15m or 110m");
+      // the default model's (latent-chat-1m): byte vocabulary, GQA
+      case "1m" -> TransformerConfig.llama(128, 3, 4, 2, 384, 261);
+      default -> throw new IllegalArgumentException("--shape must be 1m, 15m or 110m");
     };
     String method = a.get("--method");
     int seq = Integer.parseInt(a.get("--seq"));
@@ -83,6 +85,9 @@ public final class TrainBench {
       try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(AdamOptimizer.Kind.ADAMW, 0.01f),
           LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-4, 0, steps + 1), 1.0, 0)) {
         trainer.activationRecompute(recompute);
+        if (!a.get("--layer-chunk-rows").equals("default")) {
+          trainer.layerChunkRows(Integer.parseInt(a.get("--layer-chunk-rows")));
+        }
         double loss = trainer.step(data).loss();
         long t0 = System.nanoTime();
         long cpu0 = cpuNanos();
@@ -94,12 +99,12 @@ public final class TrainBench {
         long peak = rss("VmHWM");
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
-                + "\"device\":\"%s\",\"recompute\":%b,\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
+                + "\"device\":\"%s\",\"recompute\":%b,\"layer_chunk_rows\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
                 + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\","
                 + "\"peak_memory_bytes\":%d,\"process_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
                 + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"model_rss_bytes\":%d,"
                 + "\"parameter_bytes\":%d,\"loss\":%.4f}",
-            a.get("--shape"), method, seq, batch, steps, options.device(), recompute,
+            a.get("--shape"), method, seq, batch, steps, options.device(), recompute, a.get("--layer-chunk-rows"),
             (double) batch * seq * steps / secs, secs / steps, cpuSecs / steps,
             System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "glibc default"), peak - baseline, peak, baseline, reset, setupPeak,
             modelRss, model.parameterBytes(), loss));
