@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
@@ -24,6 +26,8 @@ import reactor.core.publisher.Mono;
 /** Keys in the ledger, looked up by the hash of their secret through a short-lived cache. */
 @Component
 public class KeyStore {
+
+  private static final Logger log = LoggerFactory.getLogger(KeyStore.class);
 
   private static final String COLUMNS = "id, name, tenant, key_prefix, models, rpm, tpm, budget_amount, "
       + "budget_currency, budget_period, expires_at, revoked_at, created_at";
@@ -34,6 +38,7 @@ public class KeyStore {
   // By the secret itself, not its hash: a cached key costs a map lookup per request, no SHA-256.
   // Only keys that exist are cached, so unknown secrets cannot grow it.
   private final Map<String, Cached> bySecret = new ConcurrentHashMap<>();
+  private final Map<String, Mono<ApiKey>> loading = new ConcurrentHashMap<>();
 
   KeyStore(LedgerDatabase db, KeysProperties properties, Clock clock) {
     this.db = db;
@@ -76,17 +81,43 @@ public class KeyStore {
     if (cached != null) {
       return Mono.just(cached);
     }
-    long now = clock.millis();
-    return db.mono(db.client().sql("select " + COLUMNS + " from api_keys where key_hash = :hash")
-            .bind("hash", hash(secret)).map(KeyStore::read).one())
-        .doOnNext(key -> bySecret.put(secret, new Cached(key, now)));
+    return load(secret);
   }
 
-  /** The key of this secret if it was looked up less than the cache TTL ago; else null. */
+  /**
+   * The key of this secret if it was looked up less than the cache TTL ago; else null. An entry
+   * past half its TTL is refreshed in the background, once, while it is still served: a key in
+   * steady use never expires, so requests never queue behind the ledger for it (when the whole
+   * cache expired at once, every request arriving during the one read missed as well and made its
+   * own: a burst of reads on the ledger thread every TTL, in the JFR of the bench). A revoked key
+   * is still refused within one TTL: no entry is served older than that.
+   */
   @Nullable ApiKey cached(String secret) {
     Cached cached = bySecret.get(secret);
-    return cached != null && clock.millis() - cached.loadedAtMillis() < properties.cacheTtl().toMillis()
-        ? cached.key() : null;
+    if (cached == null) {
+      return null;
+    }
+    long age = clock.millis() - cached.loadedAtMillis();
+    long ttl = properties.cacheTtl().toMillis();
+    if (age >= ttl) {
+      return null;
+    }
+    if (age >= ttl / 2 && !loading.containsKey(secret)) {
+      load(secret).subscribe(null, e -> log.warn("could not refresh a cached key: {}", e.toString()));
+    }
+    return cached.key();
+  }
+
+  /** One read per secret at a time: concurrent callers share it. */
+  private Mono<ApiKey> load(String secret) {
+    return loading.computeIfAbsent(secret, s -> {
+      long now = clock.millis();
+      return db.mono(db.client().sql("select " + COLUMNS + " from api_keys where key_hash = :hash")
+              .bind("hash", hash(s)).map(KeyStore::read).one())
+          .doOnNext(key -> bySecret.put(s, new Cached(key, now)))
+          .doFinally(signal -> loading.remove(s))
+          .cache();
+    });
   }
 
   public Mono<ApiKey> find(String id) {
@@ -107,7 +138,9 @@ public class KeyStore {
   Mono<Long> revoke(String id) {
     bySecret.values().removeIf(c -> c.key().id().equals(id)); // this replica stops trusting it now
     return db.mono(db.client().sql("update api_keys set revoked_at = :now where id = :id and revoked_at is null")
-        .bind("now", utc(clock.instant())).bind("id", id).fetch().rowsUpdated());
+            .bind("now", utc(clock.instant())).bind("id", id).fetch().rowsUpdated())
+        // and once more: a refresh that read the row before the update may have put it back
+        .doOnSuccess(updated -> bySecret.values().removeIf(c -> c.key().id().equals(id)));
   }
 
   static OffsetDateTime utc(Instant instant) {
