@@ -15,7 +15,10 @@
 # beside decode, engine_threads alone), engine_threads (the decode steps' count),
 # kv_bytes_per_token (the KV cache's dtype: 73728 for 110m in f32, half in f16/bf16) — and the
 # service process's CPU time over the
-# level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded).
+# level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded, and
+# cpu_s_by_thread: that CPU time by thread group — scheduler (decode), prefill (with its OpenMP
+# workers), matrix-kernel (decode's row-split helpers), sampler, parallel (Reactor: chunk JSON and
+# SSE), reactor-http (Netty), tokenize, gc, jit; "ended" is the CPU of threads gone by the end).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/scripts/jdk.sh"

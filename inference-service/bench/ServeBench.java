@@ -71,6 +71,7 @@ public class ServeBench {
       int requests = requestsArg > 0 ? requestsArg : Math.max(4 * c, 4);
       double[] before = stepMetrics(http, url);
       double cpuBefore = cpuSeconds(pid, clkTck);
+      java.util.Map<String, Double> threadsBefore = threadCpu(pid, clkTck);
       List<String> prompts = new ArrayList<>();
       for (int i = 0; i < requests; i++) {
         prompts.add(randomPrompt(random, prompt));
@@ -100,6 +101,7 @@ public class ServeBench {
       double wall = (System.nanoTime() - start) / 1e9;
       double[] after = stepMetrics(http, url);
       double cpu = cpuSeconds(pid, clkTck) - cpuBefore;
+      java.util.Map<String, Double> threadsAfter = threadCpu(pid, clkTck);
       double steps = after[1] - before[1];
       double[] d = new double[after.length];
       for (int k = 0; k < d.length; k++) {
@@ -117,6 +119,15 @@ public class ServeBench {
       if (pid > 0 && cpu >= 0) {
         stepJson += String.format(Locale.ROOT, ",\"service_cpu_s\":%.2f,\"cpu_ms_per_token\":%.2f",
             cpu, generated == 0 ? 0 : cpu * 1000 / generated);
+        // by thread group; threads that ended during the level (idle pool threads) count as "ended"
+        var groups = new java.util.TreeMap<String, Double>();
+        threadsAfter.forEach((tid, now) -> groups.merge(group(tid), now
+            - threadsBefore.getOrDefault(tid, 0.0), Double::sum));
+        groups.put("ended", cpu - groups.values().stream().mapToDouble(Double::doubleValue).sum());
+        var byGroup = new StringBuilder();
+        groups.forEach((g, v) -> byGroup.append(byGroup.isEmpty() ? "" : ",")
+            .append(String.format(Locale.ROOT, "\"%s\":%.2f", g, v)));
+        stepJson += ",\"cpu_s_by_thread\":{" + byGroup + "}";
       }
       double[] ttft = results.stream().mapToDouble(r -> (r.ttftNanos - r.startNanos) / 1e6).toArray();
       double[] tpot = results.stream().filter(r -> r.tokens > 1)
@@ -243,6 +254,49 @@ public class ServeBench {
     } catch (Exception e) {
       return -1;
     }
+  }
+
+  /**
+   * CPU seconds of each thread of {@code pid} so far, keyed by {@code tid:name} (the name as the
+   * kernel keeps it: 15 characters; native threads a JVM thread starts, like PyTorch's OpenMP
+   * workers, carry their creator's name); empty when /proc cannot be read.
+   */
+  private static java.util.Map<String, Double> threadCpu(long pid, int clkTck) {
+    var out = new java.util.HashMap<String, Double>();
+    if (pid <= 0) {
+      return out;
+    }
+    try (var tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/" + pid + "/task"))) {
+      for (var task : tasks.toList()) {
+        try {
+          String stat = java.nio.file.Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          out.put(task.getFileName() + ":" + name,
+              (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) clkTck);
+        } catch (Exception e) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (Exception e) {
+      // no per-thread figures
+    }
+    return out;
+  }
+
+  /** The group of a {@code tid:name} thread: its name without the model, index or number. */
+  private static String group(String thread) {
+    String name = thread.substring(thread.indexOf(':') + 1);
+    for (String prefix : new String[] {"scheduler", "prefill", "sampler", "matrix-kernel", "parallel",
+        "reactor-http", "tokenize", "HttpClient"}) {
+      if (name.startsWith(prefix)) {
+        return prefix;
+      }
+    }
+    if (name.startsWith("GC ") || name.startsWith("G1 ")) {
+      return "gc";
+    }
+    return name.contains("Compiler") ? "jit" : "other";
   }
 
   private static double pct(double[] values, int p) {
