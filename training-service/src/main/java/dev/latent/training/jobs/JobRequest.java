@@ -101,16 +101,20 @@ public record JobRequest(
       @JsonProperty("rpo_alpha") @Nullable Double rpoAlpha,
       // the finished job that produced `model`: its last checkpoint's optimizer moments and step
       // count start this job's optimizer instead of a fresh one (full fine-tunes only)
-      @JsonProperty("optimizer_state_from") @Nullable String optimizerStateFrom) {
+      @JsonProperty("optimizer_state_from") @Nullable String optimizerStateFrom,
+      // positions per layer chunk of the activation recomputation (pretrain/supervised; whole
+      // sequences, at least one): fewer, larger ops for more activation memory; absent = the trainer's 256
+      @JsonProperty("layer_chunk_rows") @Nullable Integer layerChunkRows) {
 
     static final Hyperparameters EMPTY = new Hyperparameters(null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null);
+        null, null, null, null);
 
     public Hyperparameters {
       range("n_epochs", nEpochs, 1, 1000);
       range("batch_size", batchSize, 1, 4096);
       range("warmup_steps", warmupSteps, 0, 1_000_000);
       range("gradient_accumulation_steps", gradientAccumulationSteps, 1, 1024);
+      range("layer_chunk_rows", layerChunkRows, 1, 1 << 20);
       positive("learning_rate", learningRate, 1.0);
       positive("learning_rate_multiplier", learningRateMultiplier, 1000.0);
       positive("beta", beta, 100.0);

@@ -113,6 +113,9 @@ final class TrainingRun {
       try (Trainer trainer = new Trainer(model, adapter, reference, settings, schedule,
           h.maxGradNorm() == null ? 1.0 : h.maxGradNorm(), h.beta() == null ? 0.1 : h.beta())
           .rpoAlpha(h.rpoAlpha() == null ? 0 : h.rpoAlpha())) {
+        if (h.layerChunkRows() != null) {
+          trainer.layerChunkRows(h.layerChunkRows());
+        }
         int step = 0;
         long tokens = 0;
         if (optimizerStart != null) {

@@ -131,6 +131,10 @@ class JobsApiTest {
     create(Map.of("model", "tiny", "training_file", text, "method", method("supervised", Map.of("rpo_alpha", 1))))
         .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.rpo_alpha")
         .jsonPath("$.detail").isEqualTo("rpo_alpha applies to dpo only");
+    create(Map.of("model", "tiny", "training_file", text, "method", method("pretrain", Map.of("layer_chunk_rows", 0))))
+        .expectStatus().isBadRequest().expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_PROBLEM_JSON)
+        .expectBody().jsonPath("$.error.param").isEqualTo("hyperparameters.layer_chunk_rows")
+        .jsonPath("$.detail").isEqualTo("layer_chunk_rows must be in [1, 1048576]");
     create(Map.of("model", "tiny", "training_file", text, "method", Map.of("type", "rlhf")))
         .expectStatus().isBadRequest().expectBody().jsonPath("$.error.param").isEqualTo("method.type");
     client.get().uri("/v1/fine_tuning/jobs/ftjob-nope").exchange().expectStatus().isNotFound();
@@ -141,7 +145,7 @@ class JobsApiTest {
     String file = upload(alpaca());
     Job created = create(Map.of("model", "tiny", "training_file", file, "validation_file", file, "seed", 3,
         "suffix", "count", "method", method("supervised", Map.of("n_epochs", 12, "batch_size", 2,
-            "learning_rate", 1e-2, "warmup_steps", 2, "lr_scheduler", "cosine"))))
+            "learning_rate", 1e-2, "warmup_steps", 2, "lr_scheduler", "cosine", "layer_chunk_rows", 1))))
         .expectStatus().isOk().expectBody(Job.class).returnResult().getResponseBody();
     assertThat(created.status()).isIn("queued", "running");
     List<Map<String, Object>> live = client.get().uri("/v1/fine_tuning/jobs/" + created.id() + "/events")
