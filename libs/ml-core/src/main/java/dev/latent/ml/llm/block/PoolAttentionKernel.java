@@ -3,10 +3,10 @@ package dev.latent.ml.llm.block;
 import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.kernel.Lanes;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,13 +15,13 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code jdk.incubator.vector} when the module is absent. Keys and values are read row by row
  * ({@code [kvHeads * headDim]} elements per token), each once, in storage order.
  *
- * <p>16-bit pools (bf16, f16) are read as int lanes, each holding two adjacent elements, and
- * widened in place: the even elements into one float vector, the odd ones into another (bf16: a
- * shift or a mask; f16: its bits moved and rebiased by one multiply), as ml-core's bf16 matrix
- * kernel does. The query and the context are kept in that order (per chunk of two vectors: evens,
- * then odds), so there is no lane shuffle; the arithmetic is f32 on the stored values and the
- * bytes streamed per token are halved. One loop per format: a shared one with the widening
- * chosen per load (a switch or a flag) measured 2–4× slower than f32 here.
+ * <p>16-bit pools halve the bytes streamed per token; the arithmetic stays f32 on the stored
+ * values. bf16 is read as int lanes, each holding two adjacent elements, widened in place (the
+ * even elements by a shift, the odd ones by a mask), as ml-core's bf16 matrix kernel does; the
+ * query and the context are kept in that order (per chunk of two vectors: evens, then odds), so
+ * there is no lane shuffle. f16 rows are widened by the JDK's conversion into an f32 row first.
+ * One loop per format: a shared one with the widening chosen per load (a switch or a flag)
+ * measured 2–4× slower than f32 here.
  */
 final class PoolAttentionKernel {
 
@@ -41,12 +41,10 @@ final class PoolAttentionKernel {
     int lanes = SPECIES.length();
     if (format == KvFormat.F32 && headDim % lanes == 0) {
       attendF32(q, qBase, keys, values, first, rowBytes, length, heads, groups, headDim, scores, ctx);
-    } else if (format != KvFormat.F32 && headDim % (2 * lanes) == 0) {
-      if (format == KvFormat.BF16) {
-        attendBf16(q, qBase, keys, values, first, rowBytes, length, heads, groups, headDim, scores, ctx);
-      } else {
-        attendF16(q, qBase, keys, values, first, rowBytes, length, heads, groups, headDim, scores, ctx);
-      }
+    } else if (format == KvFormat.BF16 && headDim % (2 * lanes) == 0) {
+      attendBf16(q, qBase, keys, values, first, rowBytes, length, heads, groups, headDim, scores, ctx);
+    } else if (format == KvFormat.F16 && headDim % lanes == 0) {
+      attendF16(q, qBase, keys, values, first, rowBytes, length, heads, groups, headDim, scores, ctx);
     } else {
       attendScalar(q, qBase, keys, values, format, first, rowBytes, length, heads, groups, headDim, scores, ctx);
     }
@@ -125,42 +123,50 @@ final class PoolAttentionKernel {
     addStorageOrder(cp, ctx, qBase);
   }
 
-  private static void attendF16(float[] q, int qBase, MemorySegment keys, MemorySegment values,
-      long first, long rowBytes, int length, int heads, int groups, int headDim, float[] scores, float[] ctx) {
+  /** f16 rows widened one at a time into an f32 row ({@link #widenF16}), then the f32 loops on it. */
+  private static void attendF16(float[] q, int qBase, MemorySegment keys, MemorySegment values, long first,
+      long rowBytes, int length, int heads, int groups, int headDim, float[] scores, float[] ctx) {
     int lanes = SPECIES.length();
-    int chunk = 2 * lanes; // 16-bit elements per int vector
     float[] sumScratch = new float[lanes];
-    float[] qp = widenedOrder(q, qBase, heads * headDim); // per chunk its evens, then its odds
+    short[] bits = new short[(int) (rowBytes / 2)];
+    float[] row = new float[bits.length];
     for (int l = 0; l < length; l++) {
-      long row = first + l * rowBytes;
+      widenF16(keys, first + l * rowBytes, bits, row);
       for (int hq = 0; hq < heads; hq++) {
-        long k = row + (long) (hq / groups) * headDim * 2;
-        int qi = hq * headDim;
+        int k = (hq / groups) * headDim;
+        int qi = qBase + hq * headDim;
         FloatVector acc = FloatVector.zero(SPECIES);
-        for (int d = 0; d < headDim; d += chunk) {
-          IntVector pair = IntVector.fromMemorySegment(INTS, keys, k + (long) d * 2, ORDER);
-          acc = FloatVector.fromArray(SPECIES, qp, qi + d).fma(f16(pair.and(0xFFFF)), acc);
-          acc = FloatVector.fromArray(SPECIES, qp, qi + d + lanes).fma(f16(pair.lanewise(VectorOperators.LSHR, 16)), acc);
+        for (int d = 0; d < headDim; d += lanes) {
+          acc = FloatVector.fromArray(SPECIES, q, qi + d).fma(FloatVector.fromArray(SPECIES, row, k + d), acc);
         }
         scores[hq * length + l] = Lanes.sum(acc, sumScratch);
       }
     }
     softmax(scores, heads, length);
-    float[] cp = new float[heads * headDim]; // the context in the widened order
     for (int l = 0; l < length; l++) {
-      long row = first + l * rowBytes;
+      widenF16(values, first + l * rowBytes, bits, row);
       for (int hq = 0; hq < heads; hq++) {
         FloatVector pv = FloatVector.broadcast(SPECIES, scores[hq * length + l]);
-        long v = row + (long) (hq / groups) * headDim * 2;
-        int out = hq * headDim;
-        for (int d = 0; d < headDim; d += chunk) {
-          IntVector pair = IntVector.fromMemorySegment(INTS, values, v + (long) d * 2, ORDER);
-          f16(pair.and(0xFFFF)).fma(pv, FloatVector.fromArray(SPECIES, cp, out + d)).intoArray(cp, out + d);
-          f16(pair.lanewise(VectorOperators.LSHR, 16)).fma(pv, FloatVector.fromArray(SPECIES, cp, out + d + lanes)).intoArray(cp, out + d + lanes);
+        int v = (hq / groups) * headDim;
+        int out = qBase + hq * headDim;
+        for (int d = 0; d < headDim; d += lanes) {
+          FloatVector.fromArray(SPECIES, row, v + d).fma(pv, FloatVector.fromArray(SPECIES, ctx, out + d))
+              .intoArray(ctx, out + d);
         }
       }
     }
-    addStorageOrder(cp, ctx, qBase);
+  }
+
+  /**
+   * One f16 row into {@code row}: the JDK's conversion in a plain loop, which C2 compiles to the
+   * CPU's half-to-float vector instruction (F16C here). The same widening written with Vector API
+   * bit operations (no half type there in JDK 25) measured 1.5× slower per row.
+   */
+  private static void widenF16(MemorySegment pool, long at, short[] bits, float[] row) {
+    MemorySegment.copy(pool, ValueLayout.JAVA_SHORT_UNALIGNED, at, bits, 0, bits.length);
+    for (int i = 0; i < bits.length; i++) {
+      row[i] = Float.float16ToFloat(bits[i]);
+    }
   }
 
   /** {@code n} floats from {@code x[from]} in the widened order: per chunk of two vectors its evens, then its odds. */
@@ -245,18 +251,5 @@ final class PoolAttentionKernel {
   /** The high (odd) bf16 element of each int lane as f32 (exact). */
   static FloatVector oddBf16(IntVector pair) {
     return pair.and(0xFFFF0000).reinterpretAsFloats();
-  }
-
-  /**
-   * IEEE half bits {@code h} (0..0xFFFF per lane) to float: exponent and mantissa moved to the
-   * float's places and scaled by 2^112 (rebias 127 - 15), which also makes subnormals exact; inf
-   * and NaN keep an all-ones exponent.
-   */
-  static FloatVector f16(IntVector h) {
-    IntVector shifted = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-    IntVector finite = shifted.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-    VectorMask<Integer> special = shifted.compare(VectorOperators.GE, 0x7C00 << 13);
-    IntVector bits = finite.blend(shifted.or(0x7F800000), special);
-    return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
   }
 }
