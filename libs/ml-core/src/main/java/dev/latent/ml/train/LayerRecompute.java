@@ -28,7 +28,9 @@ import org.jspecify.annotations.Nullable;
  *       last {@code g}.
  * </ol>
  *
- * Each layer's arrays and tape live in a scope closed before the next, so the step holds one
+ * Each layer's arrays and tape live in a scope closed before the next, and a taped chunk's
+ * handles are closed before its backward (DJL keeps every array an op makes until its handle
+ * closes; the graph holds its own references to what it saved), so the step holds one
  * layer's activations plus the kept inputs instead of every layer's activations, for one more
  * forward per step. Both passes run a layer over chunks of whole sequences
  * ({@link TrainingTrunk#chunkRows}, about {@code layerRows} positions each), and the taped one
@@ -109,7 +111,14 @@ final class LayerRecompute {
               // always: so the output is on the tape whatever the layer trains (layer 0's input
               // gradient is then computed when the embedding does not train, a small waste)
               chunk.setRequiresGradient(true);
-              gc.backward(trunk.layer(l, chunk, c).mul(trunk.rows(g, c, scope)).sum());
+              NDArray objective;
+              try (NDManager forward = scope.newSubManager()) {
+                chunk.tempAttach(forward); // the layer's arrays go to its input's manager
+                objective = trunk.layer(l, chunk, c).mul(trunk.rows(g, c, forward)).sum();
+                objective.attach(scope);
+              } // the forward's handles closed before the backward: autograd keeps (and frees as it
+              // goes) what it saved, everything else of the chunk is freed now
+              gc.backward(objective);
               NDArray inputGradient = chunk.getGradient();
               inputGradient.attach(layerScope);
               inputGradients.add(inputGradient);
