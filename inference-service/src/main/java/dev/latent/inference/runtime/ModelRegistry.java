@@ -1,5 +1,6 @@
 package dev.latent.inference.runtime;
 
+import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import dev.latent.inference.InferenceProperties;
 import dev.latent.inference.usage.UsageStore;
@@ -178,6 +179,10 @@ public class ModelRegistry implements DisposableBean {
       tokenizer = Tokenizer.load(dir);
       // the block count follows from the cache's own dtype: 16-bit K/V fit twice the tokens
       DataType kvDtype = KvFormat.dtype(properties.kvCacheDtype(), model.options().dtype());
+      if (kvDtype == DataType.BFLOAT16 && !Device.Type.CPU.equals(model.options().device().getDeviceType())) {
+        log.warn("{}: a bf16 KV cache lives in CPU memory; f16 on {}", name, model.options().device());
+        kvDtype = DataType.FLOAT16; // same bytes, and GPU attention reads it as a tensor
+      }
       long bytesPerToken = PagedKvCache.bytesPerToken(model.config(), kvDtype);
       int blocks = (int) Math.max(1, properties.kvCacheBudget().toBytes()
           / (bytesPerToken * properties.blockSize()));

@@ -29,10 +29,11 @@ import org.springframework.util.unit.DataSize;
  *     scheduler thread decodes the running sequences; false: each step waits for its chunks first,
  *     with all the engine's threads (the A/B of docs/inference.md)
  * @param kvCacheDtype how the KV cache stores K/V, apart from the weights' dtype (vLLM's
- *     {@code kv_cache_dtype}): {@code f16} (default, as llama.cpp's; CPU and GPU), {@code bf16}
- *     (CPU only), {@code f32}, or {@code auto} (the model's compute dtype, f32). 16 bits hold
- *     twice the tokens in {@code kvCacheBudget} and halve what decode attention reads (a batch-16
- *     step at context 320: ~9% less CPU, docs/inference.md); attention computes in f32 from the
+ *     {@code kv_cache_dtype}): {@code bf16} (default; on a GPU, whose attention cannot read a bf16
+ *     pool, f16), {@code f16} (llama.cpp's default), {@code f32}, or {@code auto} (the model's
+ *     compute dtype, f32). 16 bits hold twice the tokens in {@code kvCacheBudget} and halve what
+ *     decode attention reads (a batch-16 step at context 320: bf16 ~12% less CPU than f32, f16
+ *     not faster with the current kernel, docs/inference.md); attention computes in f32 from the
  *     widened values
  */
 @ConfigurationProperties("latent.inference.runtime")
@@ -50,7 +51,7 @@ public record RuntimeProperties(
     @DefaultValue("15m") String seededShape,
     @DefaultValue("0") int threads,
     @DefaultValue("true") boolean prefillBesideDecode,
-    @DefaultValue("f16") String kvCacheDtype) {
+    @DefaultValue("bf16") String kvCacheDtype) {
 
   public RuntimeProperties {
     if (threads < 0) {
