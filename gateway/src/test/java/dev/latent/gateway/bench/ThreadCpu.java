@@ -54,7 +54,10 @@ record ThreadCpu(Map<String, Long> ticksByGroup) {
     if (comm.startsWith("reactor-http-")) {
       return "event_loop";
     }
-    if (comm.startsWith("ledger-") || comm.startsWith("H2 ") || comm.startsWith("H2-") || comm.startsWith("MVStore")) {
+    // H2: the ledger's own thread and H2's; PostgreSQL: r2dbc-postgresql's connections run on
+    // Reactor Netty's TCP loops (the gateway's HTTP client uses the reactor-http ones)
+    if (comm.startsWith("ledger-") || comm.startsWith("H2 ") || comm.startsWith("H2-") || comm.startsWith("MVStore")
+        || comm.startsWith("reactor-tcp-")) {
       return "ledger";
     }
     if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {

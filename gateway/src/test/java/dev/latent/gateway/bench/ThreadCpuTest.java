@@ -15,6 +15,7 @@ class ThreadCpuTest {
     assertThat(ThreadCpu.group("reactor-http-ep")).isEqualTo("event_loop");
     assertThat(ThreadCpu.group("ledger-h2-1")).isEqualTo("ledger");
     assertThat(ThreadCpu.group("MVStore backgro")).isEqualTo("ledger");
+    assertThat(ThreadCpu.group("reactor-tcp-epo")).isEqualTo("ledger");
     assertThat(ThreadCpu.group("C2 CompilerThre")).isEqualTo("jit");
     assertThat(ThreadCpu.group("GC Thread#0")).isEqualTo("gc");
     assertThat(ThreadCpu.group("boundedElastic-")).isEqualTo("other");
