@@ -1,5 +1,6 @@
 package dev.latent.ml.llm;
 
+import static dev.latent.ml.llm.sampling.Sampler.argmax;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -188,15 +189,6 @@ class LoraWeightsTest {
     }
   }
 
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 
   private static float maxDiff(float[] a, float[] b) {
     float d = 0;

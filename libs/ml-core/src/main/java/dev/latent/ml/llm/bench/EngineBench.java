@@ -1,5 +1,7 @@
 package dev.latent.ml.llm.bench;
 
+import static dev.latent.ml.llm.sampling.Sampler.argmax;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -256,15 +258,6 @@ public final class EngineBench {
     return out;
   }
 
-  private static int argmax(float[] row) {
-    int best = 0;
-    for (int i = 1; i < row.length; i++) {
-      if (row[i] > row[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 
   private static Map<String, String> options(String[] args) {
     Map<String, String> o = new HashMap<>();

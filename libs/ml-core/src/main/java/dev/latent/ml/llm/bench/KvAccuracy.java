@@ -1,5 +1,7 @@
 package dev.latent.ml.llm.bench;
 
+import static dev.latent.ml.llm.sampling.Sampler.argmax;
+
 import ai.djl.ndarray.types.DataType;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
@@ -153,13 +155,4 @@ final class KvAccuracy {
     return out;
   }
 
-  private static int argmax(float[] row) {
-    int best = 0;
-    for (int i = 1; i < row.length; i++) {
-      if (row[i] > row[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 }

@@ -184,7 +184,8 @@ public final class Sampler {
     }
   }
 
-  static int argmax(float[] logits) {
+  /** The greedy choice: the index of the first highest logit. */
+  public static int argmax(float[] logits) {
     int best = 0;
     for (int i = 1; i < logits.length; i++) {
       if (logits[i] > logits[best]) {
