@@ -78,16 +78,7 @@ class HalfKvCacheTest {
     int[] a = {5, 17, 3, 42, 8, 1, 60};
     try (Transformer model = Transformer.random(config, 7, ModelOptions.cpu().withAbsorbedMla(absorbed));
         PagedKvCache cache = model.newKvCache(12, 2, kv)) {
-      List<KvSequence> fillers = new ArrayList<>();
-      while (cache.freeBlocks() > 0) {
-        KvSequence f = cache.newSequence();
-        cache.reserve(f, 1);
-        fillers.add(f);
-      }
-      fillers.sort(java.util.Comparator.comparing(f -> f.blocks().getFirst()));
-      for (int i = 0; i < fillers.size(); i += 2) {
-        cache.release(fillers.get(i));
-      }
+      FragmentedPool.holdEveryOtherBlock(cache);
       KvSequence scattered = cache.newSequence();
       model.prefill(scattered, slice(a, 0, 4));
       assertThat(scattered.contiguousStart(4)).isEqualTo(-1);

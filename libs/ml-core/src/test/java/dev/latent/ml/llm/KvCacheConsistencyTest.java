@@ -98,23 +98,12 @@ class KvCacheConsistencyTest {
     int[] b = {9, 2, 77, 31, 4};
     try (Transformer model = Transformer.random(config, 7, ModelOptions.cpu());
         PagedKvCache cache = model.newKvCache(12, 2)) {
-      // fill the pool with one-block sequences, then free every other block: no free run of 2 left
-      List<KvSequence> fillers = new java.util.ArrayList<>();
-      while (cache.freeBlocks() > 0) {
-        KvSequence f = cache.newSequence();
-        cache.reserve(f, 1);
-        fillers.add(f);
-      }
-      fillers.sort(java.util.Comparator.comparing(f -> f.blocks().getFirst()));
-      for (int i = 0; i < fillers.size(); i += 2) {
-        cache.release(fillers.get(i));
-      }
+      // no free run of 2 blocks left
+      List<KvSequence> held = FragmentedPool.holdEveryOtherBlock(cache);
       KvSequence scattered = cache.newSequence();
       model.prefill(scattered, slice(a, 0, 4));
       assertThat(scattered.contiguousStart(4)).isEqualTo(-1);
-      for (int i = 1; i < fillers.size(); i += 2) {
-        cache.release(fillers.get(i));
-      }
+      held.forEach(cache::release);
       KvSequence adjacent = cache.newSequence();
       cache.reserve(adjacent, b.length);
       model.prefill(adjacent, slice(b, 0, 3));
