@@ -14,8 +14,9 @@ import org.jspecify.annotations.Nullable;
  * Backs a weight matrix's memory with 2 MB pages where Linux allows it ({@code madvise(...,
  * MADV_COLLAPSE)}, Linux 6.1+; the memory stays where it is, only its pages change). A decode
  * step streams every weight once: on 4 KB pages that is a TLB miss per page and the hardware
- * prefetchers stop at each page boundary. Batch 16 over the 110m matrices in a harness: 115 →
- * 107 ms CPU (twice, load 12); batch 1 unchanged (2026-11-29, docs/engine.md).
+ * prefetchers stop at each page boundary. Quiet runs of the 110m decode bench, alternated
+ * (2026-11-29 18:13–18:28, docs/engine.md): batch 1 on 1 thread 37.8–42.0 tok/s with huge pages,
+ * 28.9–41.6 without (the machine's bandwidth moved between runs); batch 16 the same either way.
  *
  * <p>Best effort: nothing happens off Linux, without native access for this module
  * ({@code --enable-native-access}), with {@code -Dlatent.weights.huge-pages=false}, or when the
