@@ -2,9 +2,13 @@ package dev.latent.inference.runtime;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,28 +20,42 @@ import org.springframework.stereotype.Component;
 public class RuntimeMetrics {
 
   private final MeterRegistry registry;
+  /** The gauges bound to each model's scheduler, removed when it closes (a reload binds new ones). */
+  private final Map<String, List<Meter>> gauges = new ConcurrentHashMap<>();
 
   public RuntimeMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
 
   void register(String model, Scheduler scheduler) {
-    Gauge.builder("latent.inference.sequences.running", scheduler, Scheduler::runningCount)
-        .tag("model", model).register(registry);
-    Gauge.builder("latent.inference.sequences.waiting", scheduler, Scheduler::waitingCount)
-        .tag("model", model).register(registry);
-    Gauge.builder("latent.inference.kv.cache.usage", scheduler, Scheduler::kvUsage)
-        .description("fraction of KV blocks held by running sequences")
-        .tag("model", model).register(registry);
-    Gauge.builder("latent.inference.prefix.cache.hit.rate", scheduler, Scheduler::prefixHitRate)
-        .description("prompt tokens served from the prefix cache per prompt token")
-        .tag("model", model).register(registry);
-    Gauge.builder("latent.inference.kv.cache.bytes.per.token", scheduler, Scheduler::kvBytesPerToken)
-        .description("KV cache bytes one token takes over all layers, in the cache's dtype")
-        .tag("model", model).register(registry);
-    Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
-        .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
-        .tag("model", model).register(registry);
+    gauges.put(model, List.of(
+        Gauge.builder("latent.inference.sequences.running", scheduler, Scheduler::runningCount)
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.sequences.waiting", scheduler, Scheduler::waitingCount)
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.kv.cache.usage", scheduler, Scheduler::kvUsage)
+            .description("fraction of KV blocks held by running sequences")
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.prefix.cache.hit.rate", scheduler, Scheduler::prefixHitRate)
+            .description("prompt tokens served from the prefix cache per prompt token")
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.kv.cache.bytes.per.token", scheduler, Scheduler::kvBytesPerToken)
+            .description("KV cache bytes one token takes over all layers, in the cache's dtype")
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
+            .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
+            .tag("model", model).register(registry)));
+  }
+
+  /**
+   * Removes the model's gauges: Micrometer hands back the first gauge registered under a name and
+   * tags, so without this a reloaded model's gauges would keep reading the closed scheduler.
+   */
+  void unregister(String model) {
+    List<Meter> meters = gauges.remove(model);
+    if (meters != null) {
+      meters.forEach(registry::remove);
+    }
   }
 
   private Timer timer(String name, String model, String description) {

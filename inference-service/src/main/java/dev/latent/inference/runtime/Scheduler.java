@@ -379,6 +379,7 @@ public final class Scheduler implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    metrics.unregister(modelId);
     executor.shutdownNow();
     try {
       executor.awaitTermination(30, TimeUnit.SECONDS);

@@ -2,6 +2,8 @@ package dev.latent.inference.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,9 @@ class ModelsTest {
   @Autowired
   WebTestClient client;
 
+  @Autowired
+  MeterRegistry registry;
+
   @Test
   void theSeededModelIsListedAsSuchWithItsContext() {
     client.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
@@ -37,6 +42,7 @@ class ModelsTest {
 
   @Test
   void unloadThenLoadServesTheModelAgain() {
+    Gauge before = engineThreadsGauge();
     client.post().uri("/admin/models/latent-seeded-tiny/unload").exchange().expectStatus().isOk();
     client.post().uri("/v1/chat/completions")
         .bodyValue(Map.of("model", "latent-seeded-tiny",
@@ -50,10 +56,17 @@ class ModelsTest {
         .bodyValue(Map.of("model", "latent-seeded-tiny", "max_tokens", 2,
             "messages", List.of(Map.of("role", "user", "content", "x"))))
         .exchange().expectStatus().isOk();
+    Gauge after = engineThreadsGauge();
+    assertThat(after).as("the reloaded model's gauge reads its new scheduler").isNotSameAs(before);
+    assertThat(after.value()).isGreaterThanOrEqualTo(1);
     client.post().uri("/admin/models/no-such-dir/load").exchange().expectStatus().isNotFound();
     client.post().uri("/admin/models/latent-seeded-tiny:my-adapter/load").exchange()
         .expectStatus().isNotFound()
         .expectBody().jsonPath("$.detail").value(d -> assertThat((String) d).contains("my-adapter"));
+  }
+
+  private Gauge engineThreadsGauge() {
+    return registry.get("latent.inference.engine.threads").tag("model", "latent-seeded-tiny").gauge();
   }
 
   @Test
