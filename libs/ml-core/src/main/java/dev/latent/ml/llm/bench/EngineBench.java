@@ -38,6 +38,10 @@ public final class EngineBench {
   private static final java.lang.management.ThreadMXBean CPU =
       java.lang.management.ManagementFactory.getThreadMXBean();
   private static double lastCpuSeconds;
+  // the whole process's CPU time (all engine threads, also GC and JIT): the figure for --threads 2
+  private static final com.sun.management.OperatingSystemMXBean PROCESS =
+      (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+  private static double lastProcessCpuSeconds;
 
   public static void main(String[] args) {
     Map<String, String> o = options(args);
@@ -51,6 +55,10 @@ public final class EngineBench {
       return;
     }
     String threads = o.getOrDefault("threads", "1");
+    // float32 products on a panel copy (KernelWeights); read when the kernel classes load, below
+    if (o.containsKey("panels")) {
+      System.setProperty("latent.f32.panels", o.get("panels"));
+    }
     // must be set before the engine starts
     System.setProperty("ai.djl.pytorch.num_threads", threads);
     System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -140,6 +148,7 @@ public final class EngineBench {
           out.put("cpu_bandwidth_gb_per_s", round(cpuBandwidth));
           out.put("cpu_fraction_of_bandwidth", round(weightBytes / lastCpuSeconds / 1e9 / cpuBandwidth));
         }
+        out.put("process_cpu_ms_per_step", round(lastProcessCpuSeconds * 1000));
         out.put("weight_bytes", weightBytes);
         out.put("gb_per_s", round(gbPerS));
         out.put("bandwidth_gb_per_s", round(bandwidth));
@@ -147,6 +156,10 @@ public final class EngineBench {
         out.put("bandwidth_java_4_streams_gb_per_s", round(streamed[0]));
         out.put("fraction_of_bandwidth", round(gbPerS / bandwidth));
       }
+      // the float32 panel copy (made at each matrix's first product) and the 2 MB pages now
+      out.put("f32_panels", Boolean.getBoolean("latent.f32.panels"));
+      out.put("f32_panel_mb", round(KernelWeights.panelBytes() / 1e6));
+      out.put("huge_pages_mb_end", hugePagesMb());
       out.put("kv_bytes_per_token", PagedKvCache.bytesPerToken(config, kvDtype));
       out.put("params", model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
     }
@@ -213,12 +226,14 @@ public final class EngineBench {
       }
       double[] steps = new double[tokens];
       long cpu0 = CPU.getCurrentThreadCpuTime();
+      long process0 = PROCESS.getProcessCpuTime();
       for (int i = 0; i < tokens; i++) {
         long start = System.nanoTime();
         next = argmaxRows(model.decode(seqs, next));
         steps[i] = (System.nanoTime() - start) / 1e9;
       }
       lastCpuSeconds = (CPU.getCurrentThreadCpuTime() - cpu0) / 1e9 / tokens;
+      lastProcessCpuSeconds = (PROCESS.getProcessCpuTime() - process0) / 1e9 / tokens;
       return steps;
     }
   }

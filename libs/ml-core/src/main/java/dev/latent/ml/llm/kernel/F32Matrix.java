@@ -1,10 +1,12 @@
 package dev.latent.ml.llm.kernel;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code y = x Wᵀ} for a few input rows, reading a row-major float32 matrix {@code W [rows, cols]}
@@ -15,6 +17,11 @@ import jdk.incubator.vector.VectorSpecies;
  * × 2 inputs ({@link #mm42}), more in {@link F32Tiles}; both read the weights from memory once per
  * batch. Every path computes each output as the same sum (lanes over the columns in order, then
  * the lanes in order, then the tail), so an output's bits do not depend on the batch.
+ *
+ * <p>A matrix {@link #withPanels} makes a copy in 16-row panels ({@link F32Panels}) at its first
+ * product and runs every product there instead: another summation order (one chain per output),
+ * the same for every batch; the view then serves only {@link #row} (an embedding table that is
+ * only looked up never gets a copy).
  */
 public final class F32Matrix implements MatrixKernel {
 
@@ -28,9 +35,15 @@ public final class F32Matrix implements MatrixKernel {
   private final int cols;
   private final int vecCols;
   private final F32Tiles tiles;
+  private final @Nullable Arena panelMemory;
+  private volatile @Nullable F32Panels panels;
 
   /** A view of {@code w} (at least {@code rows * cols} floats, native byte order) as the matrix. */
   public F32Matrix(MemorySegment w, int rows, int cols) {
+    this(w, rows, cols, null);
+  }
+
+  private F32Matrix(MemorySegment w, int rows, int cols, @Nullable Arena panelMemory) {
     if (rows <= 0 || cols <= 0) {
       throw new IllegalArgumentException("matrix must be non-empty, got " + rows + "x" + cols);
     }
@@ -42,6 +55,45 @@ public final class F32Matrix implements MatrixKernel {
     this.cols = cols;
     this.vecCols = cols / LANES * LANES;
     this.tiles = new F32Tiles(w, rows, cols);
+    this.panelMemory = panelMemory;
+  }
+
+  /**
+   * This view with a copy of the matrix in panels, made in {@code arena} at the first product,
+   * which every product then reads; the copy does not see later writes into the viewed memory.
+   */
+  public F32Matrix withPanels(Arena arena) {
+    return new F32Matrix(w, rows, cols, arena);
+  }
+
+  /** Whether products run on a panel copy ({@link #withPanels}). */
+  public boolean hasPanels() {
+    return panelMemory != null;
+  }
+
+  /** Bytes of the panel copy, 0 before the first product or without one. */
+  public long panelBytes() {
+    F32Panels p = panels;
+    return p == null ? 0 : p.bytes();
+  }
+
+  /** This view without the panel copy (products read the viewed memory again). */
+  public F32Matrix withoutPanels() {
+    return panelMemory == null ? this : new F32Matrix(w, rows, cols, null);
+  }
+
+  /** The panel copy, made now if this is its first product; null without one. */
+  private @Nullable F32Panels panels() {
+    F32Panels p = panels;
+    if (p != null || panelMemory == null) {
+      return p;
+    }
+    synchronized (this) {
+      if (panels == null) {
+        panels = F32Panels.pack(w, rows, cols, panelMemory);
+      }
+      return panels;
+    }
   }
 
   /**
@@ -86,6 +138,12 @@ public final class F32Matrix implements MatrixKernel {
   public void matMul(float[] x, int n, float[] y, int threads) {
     if (x.length < (long) n * cols || y.length < (long) n * rows) {
       throw new IllegalArgumentException("x needs " + n + "x" + cols + " and y " + n + "x" + rows + " values");
+    }
+    F32Panels p = panels();
+    if (p != null) {
+      RowSplit.run(rows, F32Panels.WIDTH, bytes(), threads,
+          (from, to) -> p.matMul(x, n, y, from, to, new float[F32Panels.WIDTH]));
+      return;
     }
     RowSplit.run(rows, 4, bytes(), threads, (from, to) -> {
       float[] lanes = new float[LANES]; // this part's scratch for Lanes.sum

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -29,7 +30,18 @@ public final class KernelWeights {
   static final boolean VECTOR_API = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
   private static final boolean F32 = VECTOR_API && !"false".equals(System.getProperty("latent.f32.kernel"));
 
+  /**
+   * Whether float32 views run on a copy in 16-row panels ({@link F32Panels}), made at a weight's
+   * first product (an embedding only looked up gets none); off unless {@code -Dlatent.f32.panels=true}. The copy costs the matrices' bytes
+   * again (438 MB for 110m) and does not see writes into the tensor outside training (a weight
+   * that requires a gradient keeps reading its own memory, see {@link #of}; but a LoRA merge into
+   * frozen weights would be missed): for serving processes, which never write their weights.
+   */
+  static final boolean PANELS = F32 && F32Panels.fits() && "true".equals(System.getProperty("latent.f32.panels"));
+
   private static final Map<String, MatrixKernel> KERNELS = new ConcurrentHashMap<>();
+  private static final Map<String, Arena> PANEL_MEMORY = new java.util.HashMap<>();
+  private static final java.util.Set<String> TRAINED = ConcurrentHashMap.newKeySet();
 
   private KernelWeights() {}
 
@@ -38,9 +50,8 @@ public final class KernelWeights {
     String uid = weight.getUid();
     KERNELS.put(uid, kernel);
     weight.getManager().attachInternal("kernel-" + uid, () -> {
-      if (KERNELS.remove(uid) != null) {
-        release.run();
-      }
+      KERNELS.remove(uid);
+      release.run(); // also when the view was dropped before (its panel copy may be left)
     });
   }
 
@@ -58,7 +69,8 @@ public final class KernelWeights {
     MemorySegment memory = ownMemory(weight);
     if (memory != null) {
       HugePages.collapse(memory);
-      register(weight, new F32Matrix(memory, (int) shape.get(0), (int) shape.get(1)), () -> {});
+      String uid = weight.getUid();
+      register(weight, new F32Matrix(memory, (int) shape.get(0), (int) shape.get(1)), () -> releasePanels(uid));
     }
     return weight;
   }
@@ -80,24 +92,69 @@ public final class KernelWeights {
   /**
    * The kernel of {@code weight}, or null when it has none. A float32 view is checked against the
    * tensor's memory on every call (three JNI calls): {@code NDArray.set} gives a tensor new
-   * storage, and the view then follows it (or is dropped if DJL would hand out a copy).
+   * storage, and the view then follows it (or is dropped if DJL would hand out a copy). With
+   * panels on ({@link #PANELS}) the view gets its panel copy here, made at its first product.
    */
   public static @Nullable MatrixKernel of(NDArray weight) {
     MatrixKernel kernel = registered(weight);
     if (!(kernel instanceof F32Matrix view)) {
       return kernel;
     }
-    if (MemorySegment.ofBuffer(weight.toByteBuffer(true)).address() == view.address()) {
+    if (MemorySegment.ofBuffer(weight.toByteBuffer(true)).address() != view.address()) {
+      MemorySegment moved = ownMemory(weight);
+      if (moved == null) {
+        KERNELS.remove(weight.getUid());
+        return null;
+      }
+      view = new F32Matrix(moved, view.rows(), view.cols());
+      KERNELS.put(weight.getUid(), view);
+    }
+    return PANELS ? withPanelsUnlessTrained(weight, view) : view;
+  }
+
+  /**
+   * {@code view} with its panel copy (made at its first product), unless {@code weight} requires a
+   * gradient: the optimizer then writes it in place, which a copy would not see, so a weight
+   * seen training once keeps reading its own memory from then on (one JNI call per use).
+   */
+  private static F32Matrix withPanelsUnlessTrained(NDArray weight, F32Matrix view) {
+    String uid = weight.getUid();
+    if (TRAINED.contains(uid)) {
       return view;
     }
-    MemorySegment moved = ownMemory(weight);
-    F32Matrix fresh = moved == null ? null : new F32Matrix(moved, view.rows(), view.cols());
-    if (fresh == null) {
-      KERNELS.remove(weight.getUid());
-    } else {
-      KERNELS.put(weight.getUid(), fresh);
+    if (weight.hasGradient()) {
+      TRAINED.add(uid);
+      F32Matrix plain = view.withoutPanels();
+      KERNELS.put(uid, plain);
+      return plain; // the copy's memory goes with the weight's manager
     }
-    return fresh;
+    if (view.hasPanels()) {
+      return view;
+    }
+    synchronized (PANEL_MEMORY) {
+      if (KERNELS.get(uid) instanceof F32Matrix current && current.hasPanels() && current.address() == view.address()) {
+        return current; // another thread got here first
+      }
+      F32Matrix packed = view.withPanels(PANEL_MEMORY.computeIfAbsent(uid, u -> Arena.ofShared()));
+      KERNELS.put(uid, packed);
+      return packed;
+    }
+  }
+
+  /** Frees the panel copies of the weight {@code uid} (its manager closed). */
+  private static void releasePanels(String uid) {
+    TRAINED.remove(uid);
+    synchronized (PANEL_MEMORY) {
+      Arena memory = PANEL_MEMORY.remove(uid);
+      if (memory != null) {
+        memory.close();
+      }
+    }
+  }
+
+  /** Bytes of the panel copies made so far (the bench prints it). */
+  public static long panelBytes() {
+    return KERNELS.values().stream().mapToLong(k -> k instanceof F32Matrix f ? f.panelBytes() : 0).sum();
   }
 
   /** The kernel of {@code weight} as registered, unchecked: only right after {@link #of} said yes. */
