@@ -54,10 +54,12 @@ final class LayerRecompute {
   /**
    * Forward and backward of the mean masked NLL of {@code tokenIds [B, T]} (targets and mask
    * {@code [B*T]}) scaled by {@code scale}; returns the unscaled loss, as {@link LmHeadChunks#backward}.
-   * {@code headRows} positions per LM-head chunk, about {@code layerRows} per layer chunk.
+   * {@code headRows} positions per LM-head chunk, about {@code layerRows} per layer chunk; with
+   * {@code releaseFreed} the pages freed by each layer and each LM-head chunk go back to the kernel
+   * ({@link FreedMemory}).
    */
   static float backward(Transformer model, @Nullable LoraAdapter lora, NDArray tokenIds, NDArray targets,
-      NDArray mask, float scale, GradientCollector gc, int headRows, int layerRows) {
+      NDArray mask, float scale, GradientCollector gc, int headRows, int layerRows, boolean releaseFreed) {
     NDManager m = tokenIds.getManager();
     TrainingTrunk trunk = model.trunk(tokenIds, lora).chunkRows(layerRows);
     int layers = trunk.numLayers();
@@ -81,6 +83,7 @@ final class LayerRecompute {
             out.attach(m);
             x = out;
           }
+          release(releaseFreed);
         }
       } finally {
         JniUtils.setGradMode(true);
@@ -91,10 +94,11 @@ final class LayerRecompute {
       x.setRequiresGradient(true);
       try (NDManager scope = m.newSubManager()) {
         x.attach(scope);
-        loss = LmHeadChunks.backward(model, trunk.norm(x), targets, mask, scale, gc, headRows);
+        loss = LmHeadChunks.backward(model, trunk.norm(x), targets, mask, scale, gc, headRows, releaseFreed);
         g = x.getGradient(); // zeros when no position trained
         g.attach(m);
       }
+      release(releaseFreed);
       // 3. each layer again, with a tape, from the top; chunk by chunk, each backwarded at once
       if (lora != null) {
         lora.replayMasks();
@@ -127,6 +131,7 @@ final class LayerRecompute {
           g = inputGradients.size() == 1 ? inputGradients.get(0) : NDArrays.concat(inputGradients, 0);
           g.attach(m);
         }
+        release(releaseFreed);
       }
       // 4. the embedding
       if (embeddingTrains) {
@@ -140,6 +145,12 @@ final class LayerRecompute {
       if (lora != null) {
         lora.freshMasks();
       }
+    }
+  }
+
+  private static void release(boolean on) {
+    if (on) {
+      FreedMemory.release();
     }
   }
 }

@@ -47,10 +47,11 @@ final class LmHeadChunks {
    * unscaled loss. The head runs off the tape and its backward is written out: per chunk the
    * logits, their log-softmax and then the gradient {@code softmax − one-hot} (made in the
    * softmax's place), never more than two logits-sized arrays at once where autograd kept about
-   * five (logits, log-softmax, the gathered rows' scatter and both gradients).
+   * five (logits, log-softmax, the gathered rows' scatter and both gradients). With
+   * {@code releaseFreed} the pages freed by each chunk go back to the kernel ({@link FreedMemory}).
    */
   static float backward(Transformer model, NDArray hidden, NDArray targets, NDArray mask, float scale,
-      GradientCollector gc, int rows) {
+      GradientCollector gc, int rows, boolean releaseFreed) {
     NDArray maskF = mask.toType(DataType.FLOAT32, false);
     float count = Math.max(1f, maskF.sum().getFloat());
     NDArray head = headWeight(model); // [V, dim]
@@ -102,6 +103,9 @@ final class LmHeadChunks {
             headGradient.addi(g.transpose().matMul(h.toType(head.getDataType(), false))); // [V, dim]
           }
           any = true;
+        }
+        if (releaseFreed) {
+          FreedMemory.release(); // the chunk's logits-sized blocks: see FreedMemory
         }
       }
     } finally {

@@ -54,6 +54,7 @@ public final class Trainer implements AutoCloseable {
   private int lmHeadChunkRows;
   private int layerChunkRows = LayerRecompute.DEFAULT_LAYER_ROWS;
   private boolean recomputeActivations = true;
+  private boolean releaseFreedMemory = true;
   private double rpoAlpha;
   private long recomputed;
 
@@ -120,6 +121,21 @@ public final class Trainer implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Whether causal-LM steps give the pages of freed native memory back to the kernel between their
+   * phases and at the step's end ({@link FreedMemory}; on by default where glibc allows it): the
+   * same results, a lower resident peak, a page fault per reused page.
+   */
+  public Trainer releaseFreedMemory(boolean on) {
+    this.releaseFreedMemory = on;
+    return this;
+  }
+
+  /** Whether steps do release freed memory: set, and possible in this process (glibc, native access). */
+  public boolean releasesFreedMemory() {
+    return releaseFreedMemory && FreedMemory.available();
+  }
+
   public AdamOptimizer optimizer() {
     return optimizer;
   }
@@ -132,9 +148,9 @@ public final class Trainer implements AutoCloseable {
       NDArray mask = mask(m, b.mask()).reshape(-1);
       float loss = recomputeActivations
           ? LayerRecompute.backward(model, lora, ids(m, b.inputs()), targets, mask, scale, gc, lmHeadChunkRows,
-              layerChunkRows)
+              layerChunkRows, releaseFreedMemory)
           : LmHeadChunks.backward(model, model.hidden(ids(m, b.inputs()), lora), targets, mask, scale, gc,
-              lmHeadChunkRows); // hidden [B*T, dim]
+              lmHeadChunkRows, releaseFreedMemory); // hidden [B*T, dim]
       return new Pass(loss, b.trainedTokens(), null);
     });
   }
@@ -273,6 +289,9 @@ public final class Trainer implements AutoCloseable {
               + " (loss " + loss + ", gradient norm " + norm + ", learning rate " + lr + ")"));
         }
         optimizer.step(trained, grads, (float) lr);
+        if (releaseFreedMemory) {
+          FreedMemory.release(); // the update's temporaries and the step's leftovers
+        }
         return new StepStats(step + 1, loss, lr, norm, tokens, dpo.isEmpty() ? null : mean(dpo));
       } finally {
         grads.values().forEach(Trainer::zero); // PyTorch accumulates into .grad; DJL never zeroes it

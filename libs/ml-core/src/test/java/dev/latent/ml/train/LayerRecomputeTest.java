@@ -138,9 +138,9 @@ class LayerRecomputeTest {
       NDArray targets = Trainer.ids(m, b.targets()).reshape(-1);
       NDArray mask = Trainer.mask(m, b.mask()).reshape(-1);
       return recompute
-          ? LayerRecompute.backward(model, lora, ids, targets, mask, 1f, gc, 4, layerRows)
+          ? LayerRecompute.backward(model, lora, ids, targets, mask, 1f, gc, 4, layerRows, true)
           : LmHeadChunks.backward(model, model.trunk(ids, lora).chunkRows(layerRows).hidden(), targets, mask, 1f,
-              gc, 4);
+              gc, 4, false);
     } finally {
       Trainer.noGrad();
     }

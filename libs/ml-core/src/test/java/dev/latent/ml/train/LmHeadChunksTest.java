@@ -50,7 +50,7 @@ class LmHeadChunksTest {
           try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             NDArray hidden = model.hidden(Trainer.ids(m, batch.inputs()), null);
             chunked = LmHeadChunks.backward(model, hidden, Trainer.ids(m, batch.targets()).reshape(-1),
-                Trainer.mask(m, batch.mask()).reshape(-1), 1f, gc, rows);
+                Trainer.mask(m, batch.mask()).reshape(-1), 1f, gc, rows, true);
           }
           assertThat(chunked).as("loss, %d rows per chunk", rows).isCloseTo(plain, within(1e-5f));
           Map<String, float[]> grads = takeGradients(model, m);

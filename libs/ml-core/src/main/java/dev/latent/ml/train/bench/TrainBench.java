@@ -24,7 +24,7 @@ import java.util.Random;
 
 /**
  * {@code --shape 1m|15m|110m --method full|lora --seq N --batch B [--steps N] [--device cpu|gpu|auto]
- * [--recompute true|false] [--layer-chunk-rows N]}: AdamW steps on random weights and random tokens; prints one JSON line
+ * [--recompute true|false] [--layer-chunk-rows N] [--release-freed true|false]}: AdamW steps on random weights and random tokens; prints one JSON line
  * with training tokens per second (total over the timed steps after one warm-up step) and memory,
  * so run one method per JVM.
  *
@@ -41,7 +41,8 @@ public final class TrainBench {
 
   public static void main(String[] args) throws IOException {
     Map<String, String> a = new HashMap<>(Map.of("--shape", "15m", "--method", "full", "--seq", "256",
-        "--batch", "8", "--steps", "3", "--device", "cpu", "--recompute", "true", "--layer-chunk-rows", "default"));
+        "--batch", "8", "--steps", "3", "--device", "cpu", "--recompute", "true", "--layer-chunk-rows", "default",
+        "--release-freed", "true"));
     for (int i = 0; i + 1 < args.length; i += 2) {
       a.put(args[i], args[i + 1]);
     }
@@ -84,7 +85,7 @@ public final class TrainBench {
       boolean reset = resetPeak();
       try (Trainer trainer = new Trainer(model, lora, null, AdamOptimizer.Settings.of(AdamOptimizer.Kind.ADAMW, 0.01f),
           LrSchedule.of(LrSchedule.Kind.CONSTANT, 1e-4, 0, steps + 1), 1.0, 0)) {
-        trainer.activationRecompute(recompute);
+        trainer.activationRecompute(recompute).releaseFreedMemory(Boolean.parseBoolean(a.get("--release-freed")));
         if (!a.get("--layer-chunk-rows").equals("default")) {
           trainer.layerChunkRows(Integer.parseInt(a.get("--layer-chunk-rows")));
         }
@@ -100,13 +101,14 @@ public final class TrainBench {
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
                 + "\"device\":\"%s\",\"recompute\":%b,\"layer_chunk_rows\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
-                + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\","
+                + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\",\"release_freed_memory\":%b,"
                 + "\"peak_memory_bytes\":%d,\"process_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
                 + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"model_rss_bytes\":%d,"
                 + "\"parameter_bytes\":%d,\"loss\":%.4f}",
             a.get("--shape"), method, seq, batch, steps, options.device(), recompute, a.get("--layer-chunk-rows"),
             (double) batch * seq * steps / secs, secs / steps, cpuSecs / steps,
-            System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "glibc default"), peak - baseline, peak, baseline, reset, setupPeak,
+            System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "glibc default"), trainer.releasesFreedMemory(),
+            peak - baseline, peak, baseline, reset, setupPeak,
             modelRss, model.parameterBytes(), loss));
       }
     }
