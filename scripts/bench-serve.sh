@@ -13,7 +13,9 @@
 # sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
 # the default 16), prefill_chunks and prefill_threads_mean (PyTorch threads per prompt chunk: one
 # beside decode, engine_threads alone), engine_threads (the decode steps' count),
-# kv_bytes_per_token (the KV cache's dtype: 73728 for 110m in f32, half in f16/bf16) — and the
+# kv_bytes_per_token (the KV cache's dtype: 73728 for 110m in f32, half in f16/bf16),
+# decode_steps_scattered (steps with a sequence whose KV blocks are not adjacent: the engine's
+# slower gather path instead of its Java decode kernels; 0 is the healthy figure) — and the
 # service process's CPU time over the
 # level, service_cpu_s and cpu_ms_per_token, the figure to compare when the machine is loaded, and
 # cpu_s_by_thread: that CPU time by thread group — scheduler (decode), prefill (with its OpenMP

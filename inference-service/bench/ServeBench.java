@@ -112,10 +112,12 @@ public class ServeBench {
           ",\"decode_steps\":%d,\"mean_batch\":%.2f,\"decode_step_ms\":%.1f,\"prefill_engine_s\":%.2f"
               + ",\"emit_ms_per_step\":%.2f,\"step_wall_s\":%.2f,\"runtime_other_s\":%.2f"
               + ",\"decode_context_mean\":%.0f,\"prefill_wait_s\":%.2f,\"prefill_chunks\":%d"
-              + ",\"prefill_threads_mean\":%.2f,\"engine_threads\":%.0f,\"kv_bytes_per_token\":%.0f",
+              + ",\"prefill_threads_mean\":%.2f,\"engine_threads\":%.0f,\"kv_bytes_per_token\":%.0f"
+              + ",\"decode_steps_scattered\":%d",
           (long) steps, steps == 0 ? 0 : d[0] / steps, steps == 0 ? 0 : d[2] / steps * 1000, d[3],
           steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[7] - d[4],
-          d[0] == 0 ? 0 : d[6] / d[0], d[7], (long) d[9], d[9] == 0 ? 0 : d[8] / d[9], after[10], after[11]);
+          d[0] == 0 ? 0 : d[6] / d[0], d[7], (long) d[9], d[9] == 0 ? 0 : d[8] / d[9], after[10], after[11],
+          (long) d[12]);
       if (pid > 0 && cpu >= 0) {
         stepJson += String.format(Locale.ROOT, ",\"service_cpu_s\":%.2f,\"cpu_ms_per_token\":%.2f",
             cpu, generated == 0 ? 0 : cpu * 1000 / generated);
@@ -192,7 +194,7 @@ public class ServeBench {
    * models together; zeros when the endpoint does not answer).
    */
   private static double[] stepMetrics(HttpClient http, String url) {
-    double[] out = new double[12];
+    double[] out = new double[13];
     try {
       String text = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
@@ -234,6 +236,8 @@ public class ServeBench {
           out[10] = Math.max(out[10], value);
         } else if (line.startsWith("latent_inference_kv_cache_bytes_per_token")) {
           out[11] = Math.max(out[11], value);
+        } else if (line.startsWith("latent_inference_step_scattered_total")) {
+          out[12] += value;
         }
       }
     } catch (Exception e) {

@@ -94,15 +94,20 @@ public class RuntimeMetrics {
   /**
    * Engine time of a batched decode step and the runtime's time to sample and stream it;
    * {@code contextTokens} is what the step's attention read: every sequence's cached tokens summed
-   * (the step's cost grows with it, ~74 KB of f32 K/V per token on 110m).
+   * (the step's cost grows with it, ~74 KB of f32 K/V per token on 110m); {@code scattered}: some
+   * sequence's KV blocks were not one run of the pool, so the engine took its slower gather path.
    */
-  void decodeStep(String model, int batch, long contextTokens, long engineNanos, long emitNanos) {
+  void decodeStep(String model, int batch, long contextTokens, boolean scattered, long engineNanos,
+      long emitNanos) {
     Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "decode")
         .register(registry).record(Duration.ofNanos(engineNanos));
     Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
         .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
     registry.summary("latent.inference.step.batch", "model", model).record(batch);
     registry.summary("latent.inference.step.context.tokens", "model", model).record(contextTokens);
+    Counter.builder("latent.inference.step.scattered")
+        .description("decode steps with a sequence whose KV blocks are not adjacent (engine gathers)")
+        .tag("model", model).register(registry).increment(scattered ? 1 : 0);
   }
 
   /**

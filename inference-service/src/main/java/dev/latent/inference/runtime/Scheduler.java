@@ -269,6 +269,12 @@ public final class Scheduler implements AutoCloseable {
       loras.add(s.lora());
       anyLora |= s.lora() != null;
     }
+    // A sequence whose blocks are not one run of the pool sends the whole step down the engine's
+    // gather path (DJL ops instead of the Java decode kernels): ~2x the step on 110m at batch 16.
+    boolean scattered = false;
+    for (KvSequence kv : seqs) {
+      scattered |= kv.contiguousStart(kv.length() + 1) < 0;
+    }
     long t0 = System.nanoTime();
     float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
     long t1 = System.nanoTime();
@@ -282,7 +288,7 @@ public final class Scheduler implements AutoCloseable {
       s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
       Emitter.emit(this, s, picks[i]);
     }
-    metrics.decodeStep(modelId, tokens.length, context, t1 - t0, System.nanoTime() - t1);
+    metrics.decodeStep(modelId, tokens.length, context, scattered, t1 - t0, System.nanoTime() - t1);
   }
 
   // Blocks the sequence took since the last count (reserve happens inside the engine's step).
@@ -327,11 +333,21 @@ public final class Scheduler implements AutoCloseable {
         prefixCache.releaseAll(hits);
         return; // FIFO: the head waits for blocks, later requests wait behind it
       }
+      // The whole length at once, in one run of adjacent blocks: the engine's decode then reads
+      // the sequence as one slice of the pool. While others run, the head waits for a run rather
+      // than take scattered blocks, which would slow every step of the batch until it retires.
+      int total = prompt.length + s.request.params().maxTokens();
+      KvSequence kv = prefixCache.reserveRun(total);
+      if (kv == null && !running.isEmpty()) {
+        prefixCache.releaseAll(hits);
+        return;
+      }
+      if (kv == null) { // nothing running will free a run: its blocks are pinned by its own hits
+        kv = cache.newSequence();
+        cache.reserve(kv, total);
+      }
       admitting.poll();
-      s.kv = cache.newSequence();
-      // The whole length at once: the blocks come out adjacent, and the engine's attention then
-      // reads the sequence as one slice of the pool instead of gathering its slots every step.
-      cache.reserve(s.kv, prompt.length + s.request.params().maxTokens());
+      s.kv = kv;
       s.entry = prefixCache.track(s.kv, s.prefixRoot(prefixCache));
       s.cachedTokens = prefixCache.copyInto(s.kv, hits);
       s.heldBlocks = s.kv.blocks().size();

@@ -104,4 +104,60 @@ class PrefixCacheTest {
     assertThat(cache.freeBlocks()).isEqualTo(12);
     assertThat(prefixes.makeRoom(13)).isFalse();
   }
+
+  /**
+   * Fills the pool with one-block sequences, then frees every even block and retires the
+   * sequences at blocks 1, 3, ... (the first {@code idle} odd ones, in that order) as idle entries
+   * holding a cached prompt block each ({@code prompt(5, block)}); the other odd blocks stay held.
+   * Six blocks are free then, and no two of them are adjacent.
+   */
+  private void fragment(int idle) {
+    var byBlock = new java.util.TreeMap<Integer, dev.latent.ml.llm.cache.KvSequence>();
+    while (cache.freeBlocks() > 0) {
+      var kv = cache.newSequence();
+      cache.reserve(kv, BLOCK);
+      byBlock.put(kv.blocks().getFirst(), kv);
+    }
+    int retired = 0;
+    for (var e : byBlock.entrySet()) {
+      int block = e.getKey();
+      if (block % 2 == 0) {
+        cache.release(e.getValue());
+      } else if (retired < idle) {
+        retired++;
+        e.getValue().advance(BLOCK);
+        var entry = prefixes.track(e.getValue());
+        prefixes.register(entry, prompt(5, block), BLOCK);
+        prefixes.retire(entry);
+      }
+    }
+  }
+
+  private int cachedBlocks(int[] prompt) {
+    var hits = prefixes.lookup(prompt);
+    prefixes.releaseAll(hits);
+    return hits.size();
+  }
+
+  @Test
+  void aNewSequenceGetsOneRunOfBlocksEvictingIdleEntriesEvenWhenEnoughAreFreeInAll() {
+    fragment(2);
+    assertThat(cache.freeBlocks()).isEqualTo(6); // three sequences' worth, but no two adjacent
+    var kv = prefixes.reserveRun(2 * BLOCK);
+    assertThat(kv).isNotNull();
+    assertThat(kv.contiguousStart(2 * BLOCK)).isNotNegative();
+    assertThat(cachedBlocks(prompt(5, 1))).isZero(); // the least recently used entry made the run
+    assertThat(cachedBlocks(prompt(5, 3))).isEqualTo(1); // the other stays cached
+    cache.release(kv);
+  }
+
+  @Test
+  void withNothingIdleToEvictNoRunMeansNoSequenceAndNothingTaken() {
+    fragment(0);
+    assertThat(prefixes.reserveRun(2 * BLOCK)).isNull();
+    assertThat(cache.freeBlocks()).isEqualTo(6);
+    var one = prefixes.reserveRun(BLOCK); // a single block is always a run
+    assertThat(one).isNotNull();
+    assertThat(cache.freeBlocks()).isEqualTo(5);
+  }
 }
