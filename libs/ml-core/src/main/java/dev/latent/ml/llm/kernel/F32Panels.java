@@ -23,6 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  * 6–8, 2026-11-29). Out of cache the first input group's pass waits for memory, so each block of
  * panels ({@link #FETCH_BYTES}) is first read in one dense four-stream pass ({@link #fetch}),
  * the way {@link F32Tiles} does; every group then reads it from L2.
+ *
+ * <p>Over all 110m matrices, same JVM, alternating with the row-major kernel ({@link F32Matrix}),
+ * CPU ms per pass (median of 8, load 11–15, 2026-11-29): 1 input 20.3 vs 22.0, 2 35 vs 28, 3–5
+ * 10–25% slower, 8 53 vs 59, 12 64 vs 84, 16 74 vs 92 (47 GFLOPS), 17 84 vs 126, 32 119 vs 153
+ * (59 GFLOPS). Two to five inputs read one panel stream at a time, where the row-major tiles
+ * read four.
  */
 final class F32Panels {
 
@@ -36,7 +42,7 @@ final class F32Panels {
   /** Panel bytes read ahead of the tiles at a time: about half of a 512 KB L2. */
   private static final long FETCH_BYTES = 256 * 1024;
   /** From this many inputs on a block is read densely first (it pays only when groups share it). */
-  private static final int FETCH_FROM = 6;
+  private static final int FETCH_FROM = 4;
   private static final int LINE = 64;
 
   /** Where {@link #fetch}'s reads go, so that the JIT keeps them. */
@@ -108,11 +114,16 @@ final class F32Panels {
         for (; i + 6 <= n; i += 6) {
           tile6(x, i, y, j, scratch);
         }
-        for (; i + 4 <= n; i += 4) {
-          tile4(x, i, y, j, scratch);
-        }
-        for (; i < n; i++) {
-          tile1(x, i, y, j, scratch);
+        switch (n - i) { // the rest in one or two tiles: each tile reads the panel once more
+          case 5 -> {
+            tile3(x, i, y, j, scratch);
+            tile2(x, i + 3, y, j, scratch);
+          }
+          case 4 -> tile4(x, i, y, j, scratch);
+          case 3 -> tile3(x, i, y, j, scratch);
+          case 2 -> tile2(x, i, y, j, scratch);
+          case 1 -> tile1(x, i, y, j, scratch);
+          default -> { }
         }
       }
     }
@@ -284,6 +295,59 @@ final class F32Panels {
     put(a1, b1, y, i + 1, j, scratch);
     put(a2, b2, y, i + 2, j, scratch);
     put(a3, b3, y, i + 3, j, scratch);
+  }
+
+  /** Panel {@code j} × inputs {@code i..i+2}. */
+  private void tile3(float[] x, int i, float[] y, int j, float[] scratch) {
+    int x0 = i * cols;
+    int x1 = x0 + cols;
+    int x2 = x1 + cols;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
+      FloatVector lo = w(o);
+      FloatVector hi = w(o + 8);
+      FloatVector v = x(x, x0 + c);
+      a0 = lo.fma(v, a0);
+      b0 = hi.fma(v, b0);
+      v = x(x, x1 + c);
+      a1 = lo.fma(v, a1);
+      b1 = hi.fma(v, b1);
+      v = x(x, x2 + c);
+      a2 = lo.fma(v, a2);
+      b2 = hi.fma(v, b2);
+    }
+    put(a0, b0, y, i, j, scratch);
+    put(a1, b1, y, i + 1, j, scratch);
+    put(a2, b2, y, i + 2, j, scratch);
+  }
+
+  /** Panel {@code j} × inputs {@code i, i+1}. */
+  private void tile2(float[] x, int i, float[] y, int j, float[] scratch) {
+    int x0 = i * cols;
+    int x1 = x0 + cols;
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
+      FloatVector lo = w(o);
+      FloatVector hi = w(o + 8);
+      FloatVector v = x(x, x0 + c);
+      a0 = lo.fma(v, a0);
+      b0 = hi.fma(v, b0);
+      v = x(x, x1 + c);
+      a1 = lo.fma(v, a1);
+      b1 = hi.fma(v, b1);
+    }
+    put(a0, b0, y, i, j, scratch);
+    put(a1, b1, y, i + 1, j, scratch);
   }
 
   /** Panel {@code j} × input {@code i}. */
