@@ -125,6 +125,23 @@ public final class PagedKvCache implements AutoCloseable {
    * @throws KvCacheFullException when not enough free blocks remain (nothing is taken then)
    */
   public void reserve(KvSequence seq, int tokens) {
+    reserve(seq, tokens, false);
+  }
+
+  /**
+   * {@link #reserve} for a sequence that takes its whole length now and does not grow later (the
+   * serving runtime reserves prompt + max_tokens at admission): a new sequence's blocks go at the
+   * start of the smallest free run that holds them (best fit). Room to grow is no use to it, and
+   * cutting the largest run in the middle would leave the free space in pieces too short for the
+   * next whole sequence. A sequence that already has blocks grows as in {@link #reserve}.
+   *
+   * @throws KvCacheFullException when not enough free blocks remain (nothing is taken then)
+   */
+  public void reserveWhole(KvSequence seq, int tokens) {
+    reserve(seq, tokens, true);
+  }
+
+  private void reserve(KvSequence seq, int tokens, boolean whole) {
     own(seq);
     List<Integer> blocks = seq.mutableBlocks();
     int needed = (tokens + blockSize - 1) / blockSize - blocks.size();
@@ -136,7 +153,7 @@ public final class PagedKvCache implements AutoCloseable {
       throw new KvCacheFullException("KV cache full: need " + needed + " more blocks of " + blockSize
           + " tokens, " + available + " free of " + numBlocks);
     }
-    int start = blocks.isEmpty() ? placeNew(needed) : blocks.getLast() + 1;
+    int start = !blocks.isEmpty() ? blocks.getLast() + 1 : whole ? bestFit(needed) : placeNew(needed);
     if (start < 0 || start + needed > numBlocks || free.nextClearBit(start) < start + needed) {
       start = firstRun(needed);
     }
@@ -169,6 +186,21 @@ public final class PagedKvCache implements AutoCloseable {
       return -1;
     }
     return bestStart == 0 ? 0 : bestStart + (bestLength - n) / 2;
+  }
+
+  /** The start of the shortest free run of at least {@code n} blocks, or -1. */
+  private int bestFit(int n) {
+    int bestStart = -1;
+    int bestLength = Integer.MAX_VALUE;
+    for (int b = free.nextSetBit(0); b >= 0; ) {
+      int end = free.nextClearBit(b);
+      if (end - b >= n && end - b < bestLength) {
+        bestStart = b;
+        bestLength = end - b;
+      }
+      b = end >= numBlocks ? -1 : free.nextSetBit(end);
+    }
+    return bestStart;
   }
 
   /** The first block of a run of {@code n} free blocks, or -1. */

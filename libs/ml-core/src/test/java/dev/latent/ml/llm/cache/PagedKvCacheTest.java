@@ -69,4 +69,36 @@ class PagedKvCacheTest {
       assertThat(t.blocks()).isEmpty();
     }
   }
+
+  @Test
+  void wholeReservationsTakeTheBestFittingRunSoTheNextStillFindsOne() {
+    for (boolean whole : new boolean[] {true, false}) {
+      try (PagedKvCache cache = cache(12)) {
+        KvSequence a = cache.newSequence();
+        KvSequence b = cache.newSequence();
+        KvSequence c = cache.newSequence();
+        KvSequence d = cache.newSequence();
+        cache.reserveWhole(a, 12); // blocks 0-2
+        cache.reserveWhole(b, 8); // 3-4
+        cache.reserveWhole(c, 24); // 5-10
+        cache.reserveWhole(d, 4); // 11
+        assertThat(List.of(a.blocks(), d.blocks())).containsExactly(List.of(0, 1, 2), List.of(11));
+        cache.release(a);
+        cache.release(c); // free runs: 0-2 and 5-10
+        KvSequence e = cache.newSequence();
+        KvSequence f = cache.newSequence();
+        if (whole) {
+          cache.reserveWhole(e, 12);
+          cache.reserveWhole(f, 24);
+          assertThat(e.blocks()).containsExactly(0, 1, 2);
+          assertThat(f.contiguousStart(24)).as("blocks %s", f.blocks()).isEqualTo(5 * 4L);
+        } else { // growing placement: the middle of the largest run, which splits it
+          cache.reserve(e, 12);
+          cache.reserve(f, 24);
+          assertThat(e.blocks()).containsExactly(6, 7, 8);
+          assertThat(f.contiguousStart(24)).as("blocks %s", f.blocks()).isEqualTo(-1);
+        }
+      }
+    }
+  }
 }
