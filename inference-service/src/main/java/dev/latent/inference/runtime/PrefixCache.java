@@ -100,7 +100,7 @@ final class PrefixCache {
   /**
    * The cached blocks holding a prefix of {@code prompt}, each as (entry, block index). At least
    * the last prompt token is left to compute: its logits start the generation. The entries are
-   * retained until {@link #copyInto} (or {@link #releaseAll} when admission gives up).
+   * retained until {@link #copyInto} (or {@link #abandon} when admission gives up).
    */
   List<Location> lookup(int[] prompt) {
     return lookup(prompt, seed);
@@ -159,6 +159,15 @@ final class PrefixCache {
 
   void releaseAll(List<Location> hits) {
     hits.forEach(h -> release(h.entry()));
+  }
+
+  /**
+   * Admission gave up on a lookup of {@code promptTokens} (the request waits and looks up again at
+   * the next step): its hits are released, and it does not count toward the hit rate.
+   */
+  void abandon(List<Location> hits, int promptTokens) {
+    releaseAll(hits);
+    lookupTokens -= promptTokens;
   }
 
   /** A new entry for a running sequence; its prompt blocks are registered as they are computed. */

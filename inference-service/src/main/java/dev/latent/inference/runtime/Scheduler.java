@@ -330,7 +330,7 @@ public final class Scheduler implements AutoCloseable {
       int promised = running.stream().mapToInt(r -> r.promisedBlocks).sum();
       // Worst case reserved up front: a running sequence never finds the pool empty.
       if (!prefixCache.makeRoom(need + promised)) {
-        prefixCache.releaseAll(hits);
+        prefixCache.abandon(hits, prompt.length);
         return; // FIFO: the head waits for blocks, later requests wait behind it
       }
       // The whole length at once, in one run of adjacent blocks: the engine's decode then reads
@@ -339,7 +339,7 @@ public final class Scheduler implements AutoCloseable {
       int total = prompt.length + s.request.params().maxTokens();
       KvSequence kv = prefixCache.reserveRun(total);
       if (kv == null && !running.isEmpty()) {
-        prefixCache.releaseAll(hits);
+        prefixCache.abandon(hits, prompt.length);
         return;
       }
       if (kv == null) { // nothing running will free a run: its blocks are pinned by its own hits

@@ -66,6 +66,17 @@ class PrefixCacheTest {
   }
 
   @Test
+  void aLookupAdmissionGaveUpOnDoesNotCountTowardTheHitRate() {
+    int[] prompt = prompt(13, 1);
+    runAndRetire(prompt); // 13 prompt tokens looked up, none hit
+    prefixes.abandon(prefixes.lookup(prompt), prompt.length); // the request waits, looks up again
+    var kv = cache.newSequence();
+    assertThat(prefixes.copyInto(kv, prefixes.lookup(prompt))).isEqualTo(12);
+    assertThat(prefixes.hitRate()).isEqualTo(12.0 / 26);
+    cache.release(kv);
+  }
+
+  @Test
   void aDifferentPrefixMissesAndASharedFirstBlockHitsOnlyThatBlock() {
     runAndRetire(prompt(13, 1));
     assertThat(prefixes.lookup(prompt(13, 2))).isEmpty();
