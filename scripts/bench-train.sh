@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./platform bench train [--shape 1m|15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
 #   [--threads N] [--device cpu|gpu|auto] [--recompute true|false] [--layer-chunk-rows N]
-#   [--mmap-threshold BYTES|default]
+#   [--mmap-threshold BYTES|default] [--release-freed true|false] [--jvm-young SIZE|default]
 # 1m is the default model's shape (latent-chat-1m: dim 128, 3 layers, vocabulary 261).
 # AdamW training steps on random weights: one JSON line per method (both when --method is not
 # given), each from its own JVM so the memory figures (VmHWM) belong to that method.
@@ -9,6 +9,11 @@
 # freed tensors go back to the kernel instead of staying resident in fragmented arenas, at 35-45%
 # more CPU per step (docs/training.md, Benchmark). The default leaves glibc's dynamic threshold,
 # as the training-service runs, so the figures are what a job gets.
+# --jvm-young SIZE (default 16m) caps the bench JVM's young generation (-Xmn): DJL makes ~12 MB of
+# Java garbage per step at the 15m shape (array handles, shapes), which G1 on this 2 GB heap
+# collected only after ~100 MB of eden, every touched page counted in both methods' resident peak
+# (it crept ~12 MB per step); 16m keeps the Java heap at ~23 MB with a young GC about once a step.
+# --jvm-young default leaves G1's own sizing. --release-freed false: no malloc_trim between phases.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
@@ -21,13 +26,14 @@ if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep TrainBench >/de
   (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
-threads=2 methods="" mmap=default args=() prev=""
+threads=2 methods="" mmap=default young=16m args=() prev=""
 for arg in "$@"; do
   case "$prev" in
     --threads) threads=$arg ;;
     --method) methods=$arg ;;
     --mmap-threshold) mmap=$arg ;;
-    *) case "$arg" in --threads | --method | --mmap-threshold) ;; *) args+=("$arg") ;; esac ;;
+    --jvm-young) young=$arg ;;
+    *) case "$arg" in --threads | --method | --mmap-threshold | --jvm-young) ;; *) args+=("$arg") ;; esac ;;
   esac
   prev=$arg
 done
@@ -36,9 +42,11 @@ if [ "$mmap" = default ]; then
 else
   export MALLOC_MMAP_THRESHOLD_=$mmap
 fi
+jvm_young=()
+[ "$young" = default ] || jvm_young=("-Xmn$young")
 for method in ${methods:-full lora}; do
   DJL_CACHE_DIR=${DJL_CACHE_DIR:-$target/djl-cache} \
-    "$jdk/bin/java" -Xmx2g -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
+    "$jdk/bin/java" -Xmx2g "${jvm_young[@]}" -Dai.djl.offline=true --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1 \
     -cp "$jar:$(cat "$cp")" dev.latent.ml.train.bench.TrainBench --method "$method" "${args[@]}" \

@@ -101,13 +101,15 @@ public final class TrainBench {
         System.out.println(String.format(Locale.ROOT,
             "{\"bench\":\"train\",\"shape\":\"%s\",\"method\":\"%s\",\"seq\":%d,\"batch\":%d,\"steps\":%d,"
                 + "\"device\":\"%s\",\"recompute\":%b,\"layer_chunk_rows\":\"%s\",\"tok_per_s\":%.1f,\"s_per_step\":%.3f,"
-                + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\",\"release_freed_memory\":%b,"
+                + "\"cpu_s_per_step\":%.3f,\"malloc_mmap_threshold\":\"%s\",\"release_freed_memory\":%b,\"jvm_young\":\"%s\","
                 + "\"peak_memory_bytes\":%d,\"process_peak_bytes\":%d,\"baseline_rss_bytes\":%d,"
                 + "\"peak_reset_after_setup\":%b,\"setup_peak_bytes\":%d,\"model_rss_bytes\":%d,"
                 + "\"parameter_bytes\":%d,\"loss\":%.4f}",
             a.get("--shape"), method, seq, batch, steps, options.device(), recompute, a.get("--layer-chunk-rows"),
             (double) batch * seq * steps / secs, secs / steps, cpuSecs / steps,
             System.getenv().getOrDefault("MALLOC_MMAP_THRESHOLD_", "glibc default"), trainer.releasesFreedMemory(),
+            ManagementFactory.getRuntimeMXBean().getInputArguments().stream().filter(f -> f.startsWith("-Xmn"))
+                .reduce((x, y) -> y).orElse("JVM default"),
             peak - baseline, peak, baseline, reset, setupPeak,
             modelRss, model.parameterBytes(), loss));
       }
