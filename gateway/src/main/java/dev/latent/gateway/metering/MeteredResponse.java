@@ -15,10 +15,6 @@ import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SignalType;
-import tools.jackson.core.JacksonException;
-import tools.jackson.core.JsonParser;
-import tools.jackson.core.JsonToken;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,13 +31,16 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
   private static final int MAX_COPY = 16 * 1024 * 1024;
 
   private final JsonMapper json;
+  private final UsageScan usage;
   private final boolean dropUsageChunk;
   private final Consumer<Outcome> onDone;
   private volatile boolean started;
 
-  MeteredResponse(ServerHttpResponse delegate, JsonMapper json, boolean dropUsageChunk, Consumer<Outcome> onDone) {
+  MeteredResponse(ServerHttpResponse delegate, JsonMapper json, UsageScan usage, boolean dropUsageChunk,
+      Consumer<Outcome> onDone) {
     super(delegate);
     this.json = json;
+    this.usage = usage;
     this.dropUsageChunk = dropUsageChunk;
     this.onDone = onDone;
   }
@@ -82,31 +81,7 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     return Flux.<DataBuffer>from(body)
         .doOnNext(copy::add)
         .doFinally(signal -> onDone.accept(new Outcome(signal, true,
-            signal == SignalType.ON_COMPLETE ? usageOf(copy) : null, 0)));
-  }
-
-  /**
-   * The top-level {@code usage} of a JSON body, read by streaming over the body: the other members
-   * (the choices, the text) are skipped token by token instead of being built into a tree.
-   */
-  private @Nullable TokenCounts usageOf(BodyCopy body) {
-    try (JsonParser parser = json.createParser(body.bytes, 0, body.size)) {
-      if (parser.nextToken() != JsonToken.START_OBJECT) {
-        return null;
-      }
-      while (parser.nextToken() == JsonToken.PROPERTY_NAME) {
-        String name = parser.currentName();
-        parser.nextToken();
-        if ("usage".equals(name)) {
-          JsonNode usage = parser.readValueAsTree();
-          return Usage.parse(usage);
-        }
-        parser.skipChildren();
-      }
-      return null;
-    } catch (JacksonException e) {
-      return null;
-    }
+            signal == SignalType.ON_COMPLETE ? usage.of(copy.bytes, copy.size) : null, 0)));
   }
 
   /** The bytes of a JSON body as they pass (up to {@link #MAX_COPY}), copied once. */

@@ -53,6 +53,7 @@ class MeteringFilter implements GlobalFilter, Ordered {
   private final Settlement settlement;
   private final MeteringProperties properties;
   private final JsonMapper json;
+  private final UsageScan usage;
   private final Clock clock;
   private final MeterRegistry meters;
 
@@ -64,6 +65,7 @@ class MeteringFilter implements GlobalFilter, Ordered {
     this.settlement = settlement;
     this.properties = properties;
     this.json = json;
+    this.usage = new UsageScan(json.tokenStreamFactory());
     this.clock = clock;
     this.meters = meters;
   }
@@ -104,7 +106,7 @@ class MeteringFilter implements GlobalFilter, Ordered {
     AtomicBoolean reserved = new AtomicBoolean();
     AtomicBoolean settled = new AtomicBoolean();
     ServerWebExchange[] metered = new ServerWebExchange[1];
-    MeteredResponse response = new MeteredResponse(exchange.getResponse(), json, stream && !clientWantsUsage,
+    MeteredResponse response = new MeteredResponse(exchange.getResponse(), json, usage, stream && !clientWantsUsage,
         outcome -> {
           if (settled.compareAndSet(false, true)) {
             settle(metered[0], request, reservation, outcome);
