@@ -10,8 +10,11 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
@@ -29,6 +32,12 @@ import reactor.core.publisher.MonoSink;
  * anyway (a database error), each of its writes is retried as a batch of one in a transaction of
  * its own, and only the writes that fail alone see the error.
  *
+ * <p>Writes nobody waits on ({@link Write#urgent} false: settlements, whose answer has already
+ * gone out) do not start a flush of their own at once: they wait up to {@code settleLinger} for an
+ * urgent write (a reservation, which a request waits on) and then share its flush — one
+ * transaction per request instead of two at a steady load. An urgent write that arrives during
+ * that wait starts the flush at once.
+ *
  * <p>Outcomes are delivered on the thread that finished the transaction (the ledger's own thread
  * on H2): a requester that has more work to do moves it elsewhere itself, so a flush costs no
  * scheduler hop.
@@ -40,6 +49,11 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
   /** One write; what it does is up to the {@link Writer}. */
   interface Write {
     String keyId();
+
+    /** Whether a request waits on this write (else it may wait for company, see settleLinger). */
+    default boolean urgent() {
+      return true;
+    }
   }
 
   /** Runs a whole batch inside the flush's transaction; one result per write, in order. */
@@ -57,7 +71,10 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
   private final Writer<W, R> writer;
   private final Queue<Pending<W, R>> queue = new ConcurrentLinkedQueue<>();
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicInteger urgent = new AtomicInteger(); // urgent writes queued
   private final AtomicBoolean flushing = new AtomicBoolean();
+  // The flush that waits for company (it holds `flushing`), or null.
+  private final AtomicReference<@Nullable Linger> lingering = new AtomicReference<>();
   private final DistributionSummary batchSizes;
 
   GroupCommit(LedgerDatabase db, LedgerProperties properties, MeterRegistry meters, Writer<W, R> writer) {
@@ -81,14 +98,53 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
       sink.onCancel(() -> cancelled.set(true));
       queue.add(new Pending<>(write, sink, cancelled));
       queued.incrementAndGet();
-      drain();
+      if (write.urgent()) {
+        urgent.incrementAndGet();
+      }
+      drain(write.urgent());
     });
   }
 
-  private void drain() {
-    if (queue.isEmpty() || !flushing.compareAndSet(false, true)) {
+  private void drain(boolean urgentArrived) {
+    if (queue.isEmpty()) {
       return;
     }
+    if (!flushing.compareAndSet(false, true)) {
+      if (urgentArrived) {
+        endLinger(); // a flush of settlements is waiting for company: here it is
+      }
+      return;
+    }
+    if (urgent.get() == 0 && !properties.settleLinger().isZero() && queued.get() < properties.maxBatch()) {
+      Linger linger = new Linger();
+      lingering.set(linger);
+      linger.timer = Mono.delay(properties.settleLinger()).subscribe(tick -> {
+        if (lingering.compareAndSet(linger, null)) {
+          start();
+        }
+      });
+      if (urgent.get() > 0) {
+        endLinger(); // an urgent write came between the check and the set, and found no linger to end
+      }
+      return;
+    }
+    start();
+  }
+
+  /** Starts the waiting flush now, if one waits. */
+  private void endLinger() {
+    Linger linger = lingering.getAndSet(null);
+    if (linger != null) {
+      Disposable timer = linger.timer;
+      if (timer != null) {
+        timer.dispose();
+      }
+      start();
+    }
+  }
+
+  /** Takes a batch (after the optional linger) and flushes it; the caller holds {@code flushing}. */
+  private void start() {
     Mono<List<Pending<W, R>>> batch = properties.linger().isZero() || queued.get() >= properties.maxBatch()
         ? Mono.fromSupplier(this::take)
         : Mono.delay(properties.linger()).map(tick -> take());
@@ -103,6 +159,9 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
     Pending<W, R> next;
     while (batch.size() < properties.maxBatch() && (next = queue.poll()) != null) {
       queued.decrementAndGet();
+      if (next.write().urgent()) {
+        urgent.decrementAndGet();
+      }
       batch.add(next);
     }
     // Rows of budget_usage are locked in key order, so two replicas' batches cannot deadlock on
@@ -148,6 +207,11 @@ final class GroupCommit<W extends GroupCommit.Write, R> {
 
   private void done() {
     flushing.set(false);
-    drain();
+    drain(false);
+  }
+
+  /** A flush waiting for company; its timer starts it when none came. */
+  private static final class Linger {
+    volatile @Nullable Disposable timer;
   }
 }

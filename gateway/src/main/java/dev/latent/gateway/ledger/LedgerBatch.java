@@ -52,7 +52,14 @@ final class LedgerBatch implements GroupCommit.Writer<LedgerBatch.Write, LedgerB
   record Hold(Reservation reservation, @Nullable BigDecimal limit) implements Write {}
 
   /** The end of a request: bill {@code usage}, or release the hold unbilled when it is null. */
-  record Settle(Reservation reservation, @Nullable UsageRecord usage) implements Write {}
+  record Settle(Reservation reservation, @Nullable UsageRecord usage) implements Write {
+
+    /** Nobody waits on a settlement: it may wait for a hold's flush (settleLinger). */
+    @Override
+    public boolean urgent() {
+      return false;
+    }
+  }
 
   private static final String DELETE_RESERVATION = "delete from reservations where request_id = $1";
   private static final String INSERT_USAGE = "insert into usage_records (request_id, key_id, tenant, model, "

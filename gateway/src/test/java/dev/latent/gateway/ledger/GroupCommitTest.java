@@ -10,16 +10,21 @@ import dev.latent.gateway.support.Gateways;
 import dev.latent.gateway.support.StubBackend;
 import dev.latent.support.problem.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -148,6 +153,60 @@ class GroupCommitTest {
     BigDecimal[] state = ledger.budgetState(key, period).block();
     assertThat(state[0]).isEqualByComparingTo("1"); // spent: a's cost, once; b released unbilled
     assertThat(state[1]).isEqualByComparingTo("5"); // reserved: the one hold that fit
+  }
+
+  /** A write of the linger tests: only its urgency matters to the group commit. */
+  record Named(String name, boolean urgent) implements GroupCommit.Write {
+    @Override
+    public String keyId() {
+      return "k";
+    }
+  }
+
+  /** Commits nothing; remembers which writes each flush held. */
+  static final class Recorder implements GroupCommit.Writer<Named, String> {
+    final List<List<String>> flushes = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Mono<List<String>> write(BatchStatements statements, List<Named> batch) {
+      flushes.add(batch.stream().map(Named::name).toList());
+      return Mono.just(batch.stream().map(w -> w.name() + " done").toList());
+    }
+  }
+
+  static GroupCommit<Named, String> groupCommit(Recorder recorder, Duration settleLinger) {
+    return new GroupCommit<>(gateways.get("h2").getBean(LedgerDatabase.class),
+        new LedgerProperties(null, null, null, settleLinger, null), new SimpleMeterRegistry(), recorder);
+  }
+
+  @Test
+  void settlementsWaitForAHoldAndShareItsFlush() {
+    Recorder recorder = new Recorder();
+    GroupCommit<Named, String> commits = groupCommit(recorder, Duration.ofHours(1));
+    CompletableFuture<String> capture = commits.submit(new Named("capture", false)).toFuture();
+    CompletableFuture<String> release = commits.submit(new Named("release", false)).toFuture();
+    assertThat(recorder.flushes).isEmpty(); // waiting (an hour) for company
+    assertThat(commits.submit(new Named("hold", true)).block(Duration.ofSeconds(30))).isEqualTo("hold done");
+    assertThat(capture.join()).isEqualTo("capture done");
+    assertThat(release.join()).isEqualTo("release done");
+    assertThat(recorder.flushes).containsExactly(List.of("capture", "release", "hold")); // one transaction
+  }
+
+  @Test
+  void aSettlementWithNoHoldToWaitForIsFlushedAfterTheLinger() {
+    Recorder recorder = new Recorder();
+    GroupCommit<Named, String> commits = groupCommit(recorder, Duration.ofMillis(20));
+    assertThat(commits.submit(new Named("release", false)).block(Duration.ofSeconds(30))).isEqualTo("release done");
+    assertThat(recorder.flushes).containsExactly(List.of("release"));
+  }
+
+  @Test
+  void withoutASettleLingerSettlementsFlushAtOnce() {
+    Recorder recorder = new Recorder();
+    GroupCommit<Named, String> commits = groupCommit(recorder, Duration.ZERO);
+    commits.submit(new Named("capture", false)).block(Duration.ofSeconds(30));
+    commits.submit(new Named("hold", true)).block(Duration.ofSeconds(30));
+    assertThat(recorder.flushes).containsExactly(List.of("capture"), List.of("hold"));
   }
 
   static Mono<String> hold(BudgetLedger ledger, Reservation r, String name) {
