@@ -41,6 +41,8 @@ public final class GatewayBench {
    * @param gatewayCpuByThread the same split by thread group ({@link ThreadCpu}): event loops,
    *     ledger, JIT compiler, GC, other
    * @param gatewayAnswered requests the gateway itself counted as answered in that phase
+   * @param ledgerFlushesPerRequest ledger transactions (group-commit flushes) per answered request
+   * @param ledgerBatchMean ledger writes (holds, captures, releases) per flush
    * @param benchCpuMs CPU of this process (load generator + stub backend) per request sent
    * @param machineBusy share of all CPUs busy during the phase (/proc/stat; NaN where unknown)
    * @param busy CPUs kept busy during the phase by the gateway, by this process, and by everything
@@ -48,7 +50,8 @@ public final class GatewayBench {
    * @param warning why the latency / throughput figures of this line do not measure the gateway alone, or null
    */
   private record Result(String mode, double rps, double p50, double p99, double fb50, long errors,
-      double gatewayCpuMs, Map<String, Double> gatewayCpuByThread, long gatewayAnswered, double benchCpuMs,
+      double gatewayCpuMs, Map<String, Double> gatewayCpuByThread, long gatewayAnswered, double ledgerFlushesPerRequest,
+      double ledgerBatchMean, double benchCpuMs,
       double sendRps, double sendLagP99Ms, double machineBusy, Busy busy, String warning) {
 
     double gatewayCpuMsWithoutJit() {
@@ -124,21 +127,22 @@ public final class GatewayBench {
         r.gatewayCpuByThread().forEach((group, ms) -> byThread.append(byThread.length() > 1 ? "," : "")
             .append(String.format(Locale.ROOT, "\"%s\":%.3f", group, ms)));
         byThread.append('}');
-        System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"rps_achieved\":%.1f,"
+        System.out.printf(Locale.ROOT, "{\"mode\":\"%s\",\"rps_target\":%d,\"seconds\":%d,\"warmup_s\":%d,\"rps_achieved\":%.1f,"
                 + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p50_added_ms\":%.3f,\"p99_added_ms\":%.3f,"
                 + "\"throughput_ratio\":%.3f,\"first_byte_p50_ms\":%.3f,\"first_byte_added_ms\":%.3f,\"errors\":%d,"
                 + "\"ledger\":\"%s\",\"gateway_cpu_ms_per_request\":%.3f,\"gateway_cpu_ratio\":%.3f,"
                 + "\"gateway_cpu_ms_per_request_without_jit\":%.3f,\"gateway_cpu_ratio_without_jit\":%.3f,"
                 + "\"gateway_cpu_ms_per_request_by_thread\":%s,"
-                + "\"gateway_answered\":%d,\"bench_cpu_ms_per_request\":%.3f,"
+                + "\"gateway_answered\":%d,\"ledger_flushes_per_request\":%.3f,\"ledger_batch_mean\":%.2f,"
+                + "\"bench_cpu_ms_per_request\":%.3f,"
                 + "\"send_rps\":%.1f,\"send_lag_p99_ms\":%.1f,\"machine_cpu_busy\":%.2f,"
                 + "\"gateway_cpus_busy\":%.2f,\"bench_cpus_busy\":%.2f,\"other_cpus_busy\":%.2f,"
                 + "\"gateway_cpus\":%s,\"bench_cpus\":%s,"
                 + "\"cpus\":%d,\"load_average\":%.2f,\"warning\":%s}%n",
-            r.mode(), rps, seconds, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
+            r.mode(), rps, seconds, warmup, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
             r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(),
             r.gatewayCpuMs() / routedCpu, r.gatewayCpuMsWithoutJit(), r.gatewayCpuMsWithoutJit() / routedCpuWithoutJit,
-            byThread, r.gatewayAnswered(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
+            byThread, r.gatewayAnswered(), r.ledgerFlushesPerRequest(), r.ledgerBatchMean(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
             r.machineBusy(), r.busy().gateway(), r.busy().bench(), r.busy().others(),
             quoted(pinning.gateway()), quoted(pinning.bench()), MachineCpu.count(),
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), quoted(r.warning()));
@@ -183,6 +187,8 @@ public final class GatewayBench {
       return new Result(mode, okCount / elapsed, percentile(json, 0.50, false), percentile(json, 0.99, false),
           percentile(streams.samples(), 0.50, true), errors, gatewayCpuMs,
           withEnded(threadsAfter.msPerRequestSince(threadsBefore, answered), gatewayCpuMs), gateway == null ? okCount : answered,
+          (after.ledgerFlushes() - before.ledgerFlushes()) / (double) Math.max(1, answered),
+          (after.ledgerWrites() - before.ledgerWrites()) / (double) Math.max(1, after.ledgerFlushes() - before.ledgerFlushes()),
           benchCpu / 1e6 / Math.max(1, phase.sent()), sendRps, phase.sendLagP99Ms(), machineBusy, busy,
           warning(rps, sendRps, phase.sendLagP99Ms(), machineBusy, busy, pinning));
     } finally {

@@ -11,15 +11,17 @@ import java.time.Duration;
  * The gateway's own view of a phase, read from its Prometheus endpoint: the process's CPU time and
  * how many requests it answered ({@code latent_gateway_requests_total}, any status). Dividing one
  * by the other gives CPU per request the gateway actually served, whatever the load generator saw.
- * Falls back to the OS's CPU figure for the process when the scrape fails.
+ * Falls back to the OS's CPU figure for the process when the scrape fails. Also the ledger's
+ * flushes ({@code latent_gateway_ledger_batch_size_count}: one transaction each) and the writes
+ * they held (its sum), which say how well group commit batched whatever the machine's load.
  */
-record GatewayCounters(long cpuNanos, long answered) {
+record GatewayCounters(long cpuNanos, long answered, long ledgerFlushes, long ledgerWrites) {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   static GatewayCounters read(String base, ProcessHandle gateway) {
     if (gateway == null) {
-      return new GatewayCounters(0, 0);
+      return new GatewayCounters(0, 0, 0, 0);
     }
     long osCpu = gateway.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     try {
@@ -27,6 +29,8 @@ record GatewayCounters(long cpuNanos, long answered) {
           .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
       double cpuSeconds = Double.NaN;
       double answered = 0;
+      double flushes = 0;
+      double writes = 0;
       for (String line : res.body().split("\n")) {
         if (line.startsWith("#")) {
           continue;
@@ -37,17 +41,22 @@ record GatewayCounters(long cpuNanos, long answered) {
         }
         if (line.startsWith("latent_gateway_requests_total{")) {
           answered += Double.parseDouble(line.substring(space + 1));
+        } else if (line.startsWith("latent_gateway_ledger_batch_size_count")) {
+          flushes += Double.parseDouble(line.substring(space + 1));
+        } else if (line.startsWith("latent_gateway_ledger_batch_size_sum")) {
+          writes += Double.parseDouble(line.substring(space + 1));
         } else if (line.startsWith("process_cpu_time_")) { // Micrometer's process.cpu.time, unit in the name
           double value = Double.parseDouble(line.substring(space + 1));
           cpuSeconds = line.startsWith("process_cpu_time_ns") ? value / 1e9 : value;
         }
       }
-      return new GatewayCounters(Double.isNaN(cpuSeconds) ? osCpu : (long) (cpuSeconds * 1e9), (long) answered);
+      return new GatewayCounters(Double.isNaN(cpuSeconds) ? osCpu : (long) (cpuSeconds * 1e9), (long) answered,
+          (long) flushes, (long) writes);
     } catch (IOException | RuntimeException e) {
-      return new GatewayCounters(osCpu, 0);
+      return new GatewayCounters(osCpu, 0, 0, 0);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new GatewayCounters(osCpu, 0);
+      return new GatewayCounters(osCpu, 0, 0, 0);
     }
   }
 }
