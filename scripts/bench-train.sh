@@ -2,7 +2,8 @@
 # ./platform bench train [--shape 1m|15m|110m] [--method full|lora] [--seq 256] [--batch 8] [--steps 3]
 #   [--threads N] [--device cpu|gpu|auto] [--recompute true|false] [--layer-chunk-rows N]
 #   [--mmap-threshold BYTES|default] [--release-freed true|false] [--jvm-young SIZE|default]
-# 1m is the default model's shape (latent-chat-1m: dim 128, 3 layers, vocabulary 261).
+# 1m is the first default model's shape (latent-chat-1m: dim 128, 3 layers, vocabulary 261; the default
+# model is now latent-chat-2m: dim 192, 4 layers).
 # AdamW training steps on random weights: one JSON line per method (both when --method is not
 # given), each from its own JVM so the memory figures (VmHWM) belong to that method.
 # --mmap-threshold BYTES is exported as MALLOC_MMAP_THRESHOLD_: a fixed glibc mmap threshold, so

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ./platform train default-model [--out models/latent-chat-1m] [--port 18083] [--KEY VALUE ...]
+# ./platform train default-model [--out models/latent-chat-2m] [--port 18083] [--KEY VALUE ...]
 # Reproduces the platform's default chat model end to end through the training-service's HTTP API:
 # starts a private training-service (its own LATENT_HOME under target/), then
 # dev.latent.training.defaultmodel.DefaultModelPipeline uploads the generated files, runs the
@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
 jdk=$(latent_find_jdk25)
 SRC=${LATENT_TRAIN_SRC:-$ROOT}   # the source tree to build and run from
-out="$ROOT/models/latent-chat-1m" port=18083 args=() prev=""
+out="$ROOT/models/latent-chat-2m" port=18083 args=() prev=""
 for arg in "$@"; do
   [ "$prev" = "--out" ] && out=$(realpath -m "$arg")
   [ "$prev" = "--port" ] && port=$arg

@@ -28,20 +28,20 @@ public final class DefaultModelPipeline {
   static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
   static {
-    DEFAULTS.put("name", "latent-chat-1m");
+    DEFAULTS.put("name", "latent-chat-2m");
     DEFAULTS.put("seed", "7");
-    DEFAULTS.put("dim", "128");
-    DEFAULTS.put("layers", "3");
-    DEFAULTS.put("heads", "4");
-    DEFAULTS.put("kv_heads", "2");
-    DEFAULTS.put("hidden", "384");
+    DEFAULTS.put("dim", "192");
+    DEFAULTS.put("layers", "4");
+    DEFAULTS.put("heads", "6");
+    DEFAULTS.put("kv_heads", "3");
+    DEFAULTS.put("hidden", "576");
     DEFAULTS.put("max_positions", "512");
     DEFAULTS.put("pretrain_docs", "2000");
     DEFAULTS.put("facts_per_doc", "4");
     DEFAULTS.put("pretrain_epochs", "1");
     DEFAULTS.put("pretrain_batch", "16");
     DEFAULTS.put("pretrain_lr", "0.002");
-    DEFAULTS.put("sft_examples", "10000");
+    DEFAULTS.put("sft_examples", "20000");
     DEFAULTS.put("sft_epochs", "1");
     DEFAULTS.put("sft_batch", "32");
     DEFAULTS.put("sft_lr", "0.001");
@@ -53,7 +53,7 @@ public final class DefaultModelPipeline {
     DEFAULTS.put("dpo_temperature", "0.8");
     DEFAULTS.put("dpo_epochs", "2");
     DEFAULTS.put("dpo_batch", "8");
-    DEFAULTS.put("dpo_lr", "0.00001");
+    DEFAULTS.put("dpo_lr", "0.00003");
     DEFAULTS.put("dpo_beta", "0.1");
     DEFAULTS.put("dpo_warmup", "10");
     // cosine | linear | constant

@@ -25,7 +25,7 @@ class ResultsReportTest {
 
   ResultsReport report(int dpoCorrect) {
     Map<String, String> recipe = new LinkedHashMap<>(DefaultModelPipeline.DEFAULTS);
-    recipe.put("sft_examples", "20000");
+    recipe.put("sft_examples", "40000");
     recipe.put("dpo_rpo_alpha", "1.0");
     Map<String, Evaluator.Accuracy> results = new LinkedHashMap<>();
     results.put("pretrain", accuracy(0));
@@ -37,7 +37,7 @@ class ResultsReportTest {
 
   @Test
   void theCommandNamesOnlyWhatDiffersFromTheDefaults() {
-    assertThat(report(5).command()).isEqualTo("./platform train default-model --sft_examples 20000 --dpo_rpo_alpha 1.0");
+    assertThat(report(5).command()).isEqualTo("./platform train default-model --sft_examples 40000 --dpo_rpo_alpha 1.0");
   }
 
   @Test
@@ -57,7 +57,7 @@ class ResultsReportTest {
     String md = Files.readString(out.resolve("RESULTS.md"));
     assertThat(md).contains("| dpo | 50.0% (5/10) | 0/0 | 0/0 | 5/10 | 0/0 | 0/0 |")
         .contains("| model.safetensors | `ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad` |")
-        .contains("Command: `./platform train default-model --sft_examples 20000 --dpo_rpo_alpha 1.0`")
+        .contains("Command: `./platform train default-model --sft_examples 40000 --dpo_rpo_alpha 1.0`")
         .contains("at start: 1.00 2.00 3.00; at end: 4.00 5.00 6.00")
         .contains("| total | 12 |")
         .contains("10:00:00 hello");

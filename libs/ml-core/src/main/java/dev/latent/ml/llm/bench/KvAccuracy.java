@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * {@code --mode kv-accuracy}: what a 16-bit KV cache costs in accuracy against an f32 cache of the
  * same f32 model. On random weights of a shape: both caches are fed the same tokens (the f32
  * run's greedy ones) and the logits compared step by step. With {@code --model DIR} (e.g. the
- * committed models/latent-chat-1m): greedy generation from a few chat prompts with each cache,
+ * committed models/latent-chat-2m): greedy generation from a few chat prompts with each cache,
  * compared token by token.
  */
 final class KvAccuracy {

@@ -49,7 +49,7 @@ public final class TrainBench {
     TransformerConfig config = switch (a.get("--shape")) {
       case "15m" -> TransformerConfig.llama(288, 6, 6, 6, 768, 32000);
       case "110m" -> TransformerConfig.llama(768, 12, 12, 12, 2048, 32000);
-      // the default model's (latent-chat-1m): byte vocabulary, GQA
+      // the first default model's (latent-chat-1m; the default is now latent-chat-2m): byte vocabulary, GQA
       case "1m" -> TransformerConfig.llama(128, 3, 4, 2, 384, 261);
       default -> throw new IllegalArgumentException("--shape must be 1m, 15m or 110m");
     };
