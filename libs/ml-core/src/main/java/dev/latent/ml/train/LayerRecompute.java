@@ -150,7 +150,7 @@ final class LayerRecompute {
 
   private static void release(boolean on) {
     if (on) {
-      FreedMemory.release();
+      FreedMemory.releaseIfGrown();
     }
   }
 }

@@ -105,7 +105,7 @@ final class LmHeadChunks {
           any = true;
         }
         if (releaseFreed) {
-          FreedMemory.release(); // the chunk's logits-sized blocks: see FreedMemory
+          FreedMemory.releaseIfGrown(); // see FreedMemory
         }
       }
     } finally {

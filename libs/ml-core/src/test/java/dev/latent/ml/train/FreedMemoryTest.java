@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.train.AdamOptimizer.Kind;
@@ -24,6 +25,20 @@ class FreedMemoryTest {
     assumeTrue(System.getProperty("os.name", "").startsWith("Linux"));
     // the tests run with --enable-native-access=ALL-UNNAMED, as the services and benches do
     assertThat(FreedMemory.available()).isTrue();
+  }
+
+  @Test
+  void releasesWhenTheResidentMemoryGrew() {
+    assumeTrue(FreedMemory.available());
+    FreedMemory.release();
+    assertThat(FreedMemory.releaseIfGrown()).as("nothing grew").isFalse();
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      long before = FreedMemory.resident();
+      m.ones(new Shape(16L << 20)).getFloat(0); // 64 MB, every page written
+      assertThat(FreedMemory.resident() - before).isGreaterThan(FreedMemory.GROWTH);
+      assertThat(FreedMemory.releaseIfGrown()).as("64 MB grew").isTrue();
+      assertThat(FreedMemory.releaseIfGrown()).as("nothing grew since").isFalse();
+    }
   }
 
   @ParameterizedTest
