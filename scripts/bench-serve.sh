@@ -28,7 +28,7 @@ JAVA_HOME="$(latent_find_jdk25)"
 JAVA="$JAVA_HOME/bin/java"
 
 shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0 dtype=f32
-prefill_beside=true kv_dtype=
+prefill_beside=false kv_dtype=
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2 ;;
