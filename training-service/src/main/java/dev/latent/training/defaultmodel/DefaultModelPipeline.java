@@ -48,7 +48,7 @@ public final class DefaultModelPipeline {
     // the pretrain and SFT jobs' layer_chunk_rows: whole batches (16x512, 32 short tasks) in one
     // chunk; the trainer's 256 costs this small model 30-70% more CPU per step (docs/training.md)
     DEFAULTS.put("layer_chunk_rows", "16384");
-    DEFAULTS.put("dpo_prompts", "250");
+    DEFAULTS.put("dpo_prompts", "1000");
     DEFAULTS.put("dpo_samples", "4");
     DEFAULTS.put("dpo_temperature", "0.8");
     DEFAULTS.put("dpo_epochs", "2");
