@@ -243,7 +243,7 @@ final class PrefixCache {
     do {
       if (cache.freeBlocks() >= blocks) {
         KvSequence kv = cache.newSequence();
-        cache.reserve(kv, tokens); // takes a run whenever the pool has one
+        cache.reserveWhole(kv, tokens); // the best-fitting run whenever the pool has one
         if (kv.contiguousStart(tokens) >= 0) {
           return kv;
         }

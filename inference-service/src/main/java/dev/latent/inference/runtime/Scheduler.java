@@ -344,7 +344,7 @@ public final class Scheduler implements AutoCloseable {
       }
       if (kv == null) { // nothing running will free a run: its blocks are pinned by its own hits
         kv = cache.newSequence();
-        cache.reserve(kv, total);
+        cache.reserveWhole(kv, total);
       }
       admitting.poll();
       s.kv = kv;
