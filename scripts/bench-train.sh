@@ -10,11 +10,11 @@
 # freed tensors go back to the kernel instead of staying resident in fragmented arenas, at 35-45%
 # more CPU per step (docs/training.md, Benchmark). The default leaves glibc's dynamic threshold,
 # as the training-service runs, so the figures are what a job gets.
-# --jvm-young SIZE (default 16m) caps the bench JVM's young generation (-Xmn): DJL makes ~12 MB of
+# --jvm-young SIZE caps the bench JVM's young generation (-Xmn), e.g. 16m: DJL makes ~12 MB of
 # Java garbage per step at the 15m shape (array handles, shapes), which G1 on this 2 GB heap
-# collected only after ~100 MB of eden, every touched page counted in both methods' resident peak
-# (it crept ~12 MB per step); 16m keeps the Java heap at ~23 MB with a young GC about once a step.
-# --jvm-young default leaves G1's own sizing. --release-freed false: no malloc_trim between phases.
+# collects only after ~100 MB of eden, every touched page counted in both methods' resident peak;
+# 16m keeps the Java heap at ~23 MB with a young GC about once a step. The default leaves G1's own
+# sizing, as the training-service's JVM runs. --release-freed false: no malloc_trim between phases.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
@@ -27,7 +27,7 @@ if [ ! -f "$jar" ] || [ ! -s "$cp" ] || ! unzip -l "$jar" | grep TrainBench >/de
   (cd "$ROOT" && JAVA_HOME="$jdk" ./mvnw -q -B -ntp -pl libs/ml-core package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile="$cp" >&2)
 fi
-threads=2 methods="" mmap=default young=16m args=() prev=""
+threads=2 methods="" mmap=default young=default args=() prev=""
 for arg in "$@"; do
   case "$prev" in
     --threads) threads=$arg ;;
