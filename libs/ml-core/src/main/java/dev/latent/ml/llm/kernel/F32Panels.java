@@ -35,7 +35,6 @@ final class F32Panels {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ORDER);
-  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
 
   /** Rows per panel: two 8-lane vectors. */
   static final int WIDTH = 16;
@@ -43,7 +42,6 @@ final class F32Panels {
   private static final long FETCH_BYTES = 256 * 1024;
   /** From this many inputs on a block is read densely first (it pays only when groups share it). */
   private static final int FETCH_FROM = 4;
-  private static final int LINE = 64;
 
   /** Where {@link #fetch}'s reads go, so that the JIT keeps them. */
   static volatile int sink;
@@ -132,17 +130,7 @@ final class F32Panels {
 
   /** Reads one int of every cache line of panels {@code [b, e)} in four interleaved streams. */
   private int fetch(int b, int e) {
-    long from = (long) b * cols * WIDTH * Float.BYTES;
-    long to = (long) e * cols * WIDTH * Float.BYTES;
-    long q = (to - from) / 4 / LINE * LINE;
-    int seen = 0;
-    for (long o = from; o < from + q; o += LINE) {
-      seen |= p.get(INT, o) | p.get(INT, o + q) | p.get(INT, o + 2 * q) | p.get(INT, o + 3 * q);
-    }
-    for (long o = from + 4 * q; o < to; o += LINE) {
-      seen |= p.get(INT, o);
-    }
-    return seen;
+    return DenseRead.lines(p, (long) b * cols * WIDTH * Float.BYTES, (long) e * cols * WIDTH * Float.BYTES);
   }
 
   private FloatVector w(long at) {
