@@ -14,9 +14,17 @@ import java.util.Locale;
  * ({@code dev.latent.ml.llm.kernel}, Java Vector API, f32 accumulation; CPU only, inference only:
  * training runs F32). {@code new ModelOptions(device, BFLOAT16, mla)} means exactly that.
  *
+ * <p>{@code f32Panels}: float32 matrices run their products on a second copy in 16-row panels
+ * ({@code kernel.F32Panels}; faster from a few rows on, +1 copy of the matrices' bytes, 438 MB
+ * for 110m). The copy does not see writes into the weights outside training (a LoRA merge into
+ * frozen weights): for models that are only served. The constructors without it take
+ * {@code -Dlatent.f32.panels} (default false).
+ *
  * @param absorbedMla MLA with W_UK/W_UV absorbed (decode-friendly) instead of decompressing K/V
+ * @param f32Panels float32 matrix products on a panel copy (no effect for bf16 or f16 weights)
  */
-public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, DataType weightDtype) {
+public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, DataType weightDtype,
+    boolean f32Panels) {
 
   public ModelOptions {
     if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
@@ -40,9 +48,19 @@ public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, D
     }
   }
 
+  /** As the canonical constructor with {@code f32Panels} from {@code -Dlatent.f32.panels}. */
+  public ModelOptions(Device device, DataType dtype, boolean absorbedMla, DataType weightDtype) {
+    this(device, dtype, absorbedMla, weightDtype, panelsByDefault());
+  }
+
   /** {@code dtype} F32, F16, or BF16 (bf16 weights, f32 compute). */
   public ModelOptions(Device device, DataType dtype, boolean absorbedMla) {
     this(device, dtype == DataType.BFLOAT16 ? DataType.FLOAT32 : dtype, absorbedMla, dtype);
+  }
+
+  /** {@code -Dlatent.f32.panels=true}: the default of {@link #f32Panels} (false when unset). */
+  public static boolean panelsByDefault() {
+    return dev.latent.ml.llm.kernel.KernelWeights.panelsByDefault();
   }
 
   /** CPU, float32, absorbed MLA. */
@@ -70,11 +88,17 @@ public record ModelOptions(Device device, DataType dtype, boolean absorbedMla, D
 
   /** As these options with weights in {@code type} (F32, F16 or BF16). */
   public ModelOptions withDtype(DataType type) {
-    return new ModelOptions(device, type, absorbedMla);
+    ModelOptions typed = new ModelOptions(device, type, absorbedMla);
+    return typed.withF32Panels(f32Panels);
   }
 
   public ModelOptions withAbsorbedMla(boolean absorbed) {
-    return new ModelOptions(device, dtype, absorbed, weightDtype);
+    return new ModelOptions(device, dtype, absorbed, weightDtype, f32Panels);
+  }
+
+  /** As these options with float32 products on a panel copy or not (see the class comment). */
+  public ModelOptions withF32Panels(boolean panels) {
+    return new ModelOptions(device, dtype, absorbedMla, weightDtype, panels);
   }
 
   public static DataType parseDtype(String s) {

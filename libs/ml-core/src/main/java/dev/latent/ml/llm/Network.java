@@ -113,6 +113,20 @@ final class Network {
    * SwiGLU and residuals are plain loops over {@code dim} floats between the matrix kernels.
    */
   float[] decode(int[] tokens, int[] positions, PagedKvCache cache, List<Step.Keys> seqs) {
+    int[] all = new int[tokens.length];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = i;
+    }
+    return decode(tokens, positions, cache, seqs, all);
+  }
+
+  /**
+   * As {@link #decode(int[], int[], PagedKvCache, List)} for rows that need not be one per
+   * sequence (a prompt chunk is rows at consecutive positions, each with its keys up to itself),
+   * with logits {@code [logitRows.length * V]} for the rows {@code logitRows} only: the final norm
+   * and the LM head run on those alone.
+   */
+  float[] decode(int[] tokens, int[] positions, PagedKvCache cache, List<Step.Keys> seqs, int[] logitRows) {
     int n = tokens.length;
     int dim = config.hiddenSize();
     MatrixKernel e = KernelWeights.registered(embed);
@@ -124,10 +138,15 @@ final class Network {
     for (DecoderLayer layer : layers) {
       x = layer.decode(x, n, cache, seqs, cosSin[0], cosSin[1]);
     }
-    x = norm.apply(x, n);
+    int out = logitRows.length;
+    float[] picked = new float[out * dim];
+    for (int i = 0; i < out; i++) {
+      System.arraycopy(x, logitRows[i] * dim, picked, i * dim, dim);
+    }
+    picked = norm.apply(picked, out);
     MatrixKernel head = KernelWeights.registered(lmHead);
-    float[] logits = new float[n * head.rows()];
-    head.matMul(x, n, logits, KernelWeights.threads());
+    float[] logits = new float[out * head.rows()];
+    head.matMul(picked, out, logits, KernelWeights.threads());
     return logits;
   }
 

@@ -31,6 +31,7 @@ final class StepRunner {
   private final DataType dtype;
   private final Network network;
   private final NDManager manager;
+  private long raggedSteps;
 
   StepRunner(TransformerConfig config, DataType dtype, Network network, NDManager manager) {
     this.config = config;
@@ -46,6 +47,115 @@ final class StepRunner {
    */
   float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions,
       @Nullable List<@Nullable LoraWeights> adapters) {
+    int[] counts = new int[seqs.size()];
+    Arrays.fill(counts, t);
+    PagedKvCache cache = reserve(seqs, tokens, counts);
+    int len = 0;
+    for (KvSequence seq : seqs) {
+      len = Math.max(len, seq.length() + t);
+    }
+    float[][] logits;
+    int context = len;
+    try (NDManager m = manager.newSubManager()) {
+      // serving never needs autograd; a thread's PyTorch default is on (and the kernels need it off)
+      logits = KernelWeights.withoutAutograd(() -> run(m, seqs, tokens, t, context, cache, allPositions, adapters));
+    }
+    seqs.forEach(s -> s.advance(t));
+    return logits;
+  }
+
+  /**
+   * A ragged step: {@code tokens.get(i)} (one token or more) appended to {@code seqs.get(i)}.
+   * Returns the logits after each sequence's last new token {@code [B][V]}. Runs as one pass of
+   * the Java kernels ({@link #ragged}) when it can, else as what exists: the one-token sequences
+   * in one decode step, then each longer one as its own prefill step (in chunks of
+   * {@code chunk}).
+   */
+  float[][] step(List<KvSequence> seqs, List<int[]> tokens, @Nullable List<@Nullable LoraWeights> adapters,
+      int chunk) {
+    int[] counts = new int[seqs.size()];
+    int total = 0;
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = tokens.get(i).length;
+      if (counts[i] == 0) {
+        throw new IllegalArgumentException("sequence " + i + " of the step has no tokens");
+      }
+      total += counts[i];
+    }
+    int[] flat = new int[total];
+    int at = 0;
+    for (int[] t : tokens) {
+      System.arraycopy(t, 0, flat, at, t.length);
+      at += t.length;
+    }
+    PagedKvCache cache = reserve(seqs, flat, counts);
+    boolean baseOnly = adapters == null || adapters.stream().allMatch(a -> a == null);
+    if (baseOnly && config.mla() == null && config.slidingWindow() == null && cache.keyMemory(0) != null
+        && network.decodesInJava(1)) {
+      float[][] logits = ragged(seqs, flat, counts, cache);
+      if (logits != null) {
+        raggedSteps++;
+        for (int i = 0; i < counts.length; i++) {
+          seqs.get(i).advance(counts[i]);
+        }
+        return logits;
+      }
+    }
+    return separately(seqs, tokens, adapters, chunk);
+  }
+
+  /** How many {@link #step(List, List, List, int)} calls ran as one Java pass. */
+  long raggedSteps() {
+    return raggedSteps;
+  }
+
+  /** The fallback of {@link #step(List, List, List, int)}: decode rows together, each prompt chunk alone. */
+  private float[][] separately(List<KvSequence> seqs, List<int[]> tokens,
+      @Nullable List<@Nullable LoraWeights> adapters, int chunk) {
+    float[][] out = new float[seqs.size()][];
+    List<Integer> single = new ArrayList<>();
+    for (int i = 0; i < seqs.size(); i++) {
+      if (tokens.get(i).length == 1) {
+        single.add(i);
+      }
+    }
+    if (!single.isEmpty()) {
+      List<KvSequence> decoding = new ArrayList<>(single.size());
+      int[] next = new int[single.size()];
+      List<@Nullable LoraWeights> their = adapters == null ? null : new ArrayList<>(single.size());
+      for (int j = 0; j < next.length; j++) {
+        int i = single.get(j);
+        decoding.add(seqs.get(i));
+        next[j] = tokens.get(i)[0];
+        if (their != null) {
+          their.add(adapters.get(i));
+        }
+      }
+      float[][] logits = step(decoding, next, 1, false, their);
+      for (int j = 0; j < next.length; j++) {
+        out[single.get(j)] = logits[j];
+      }
+    }
+    for (int i = 0; i < seqs.size(); i++) {
+      int[] t = tokens.get(i);
+      if (t.length == 1) {
+        continue;
+      }
+      List<@Nullable LoraWeights> its = adapters == null || adapters.get(i) == null ? null
+          : java.util.Collections.singletonList(adapters.get(i));
+      for (int from = 0; from < t.length; from += chunk) {
+        int[] part = Arrays.copyOfRange(t, from, Math.min(t.length, from + chunk));
+        out[i] = step(List.of(seqs.get(i)), part, part.length, false, its)[0];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Checks a step ({@code counts[i]} of {@code tokens} for {@code seqs.get(i)}) and reserves the
+   * cache blocks its tokens go to; returns the shared cache.
+   */
+  private PagedKvCache reserve(List<KvSequence> seqs, int[] tokens, int[] counts) {
     int b = seqs.size();
     PagedKvCache cache = seqs.getFirst().cache();
     if (new HashSet<>(seqs).size() != b) {
@@ -56,28 +166,56 @@ final class StepRunner {
         throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + config.vocabSize());
       }
     }
-    int len = 0;
-    for (KvSequence seq : seqs) {
+    for (int i = 0; i < b; i++) {
+      KvSequence seq = seqs.get(i);
       if (seq.cache() != cache) {
         throw new IllegalArgumentException("all sequences of a step must share one cache");
       }
-      if (seq.length() + t > config.maxPositions()) {
+      if (seq.length() + counts[i] > config.maxPositions()) {
         throw new IllegalArgumentException("sequence would exceed max_position_embeddings ("
             + config.maxPositions() + ")");
       }
-      len = Math.max(len, seq.length() + t);
     }
-    for (KvSequence seq : seqs) {
-      cache.reserve(seq, seq.length() + t);
+    for (int i = 0; i < b; i++) {
+      cache.reserve(seqs.get(i), seqs.get(i).length() + counts[i]);
     }
-    float[][] logits;
-    int context = len;
-    try (NDManager m = manager.newSubManager()) {
-      // serving never needs autograd; a thread's PyTorch default is on (and the kernels need it off)
-      logits = KernelWeights.withoutAutograd(() -> run(m, seqs, tokens, t, context, cache, allPositions, adapters));
+    return cache;
+  }
+
+  /**
+   * The ragged step in the Java kernels ({@link Network#decode}): every new token is one row at its
+   * own position, attending over its sequence's keys up to and including itself (one slice of the
+   * pools, so a prompt chunk is causal by construction); only each sequence's last row goes
+   * through the final norm and the LM head. Null when a sequence's blocks are not one run.
+   * Every row's arithmetic is independent of the other rows (the kernels compute each output
+   * the same way for every batch), so a sequence gets the same bits in any company.
+   */
+  private float @Nullable [][] ragged(List<KvSequence> seqs, int[] tokens, int[] counts, PagedKvCache cache) {
+    int n = tokens.length;
+    int[] positions = new int[n];
+    int[] last = new int[seqs.size()];
+    List<Step.Keys> keys = new ArrayList<>(n);
+    int row = 0;
+    for (int s = 0; s < seqs.size(); s++) {
+      KvSequence seq = seqs.get(s);
+      int start = seq.length();
+      long first = seq.contiguousStart(start + counts[s]);
+      if (first < 0) {
+        return null;
+      }
+      for (int i = 0; i < counts[s]; i++) {
+        positions[row++] = start + i;
+        keys.add(new Step.Keys(start + i + 1, first, null, null));
+      }
+      last[s] = row - 1;
     }
-    seqs.forEach(s -> s.advance(t));
-    return logits;
+    float[] flat = network.decode(tokens, positions, cache, keys, last);
+    int v = config.vocabSize();
+    float[][] out = new float[last.length][v];
+    for (int s = 0; s < out.length; s++) {
+      System.arraycopy(flat, s * v, out[s], 0, v);
+    }
+    return out;
   }
 
   private float[][] run(NDManager m, List<KvSequence> seqs, int[] tokens, int t, int len,

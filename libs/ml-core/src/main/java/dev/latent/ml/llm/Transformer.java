@@ -23,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Create: {@link #random} (seeded), {@link #load} (HF directory), {@link #save}.
  *   <li>Serve: {@link #newKvCache}, then {@link #prefill} a sequence and {@link #decode} a batch of
- *       sequences one token each; both return float32 logits and leave no NDArrays behind.
+ *       sequences one token each, or {@link #step} decoding sequences and prompt chunks together;
+ *       all return float32 logits and leave no NDArrays behind.
  *   <li>Train: {@link #forward} (or {@link #hidden} + {@link #logits}, or the pieces of
  *       {@link #trunk}) under a {@code GradientCollector}; {@link #parameters} can be set to
  *       require gradients.
@@ -53,7 +54,7 @@ public final class Transformer implements AutoCloseable {
     this.options = options;
     this.manager = NDManager.newBaseManager(options.device(), "PyTorch");
     try {
-      weights = new Weights(manager, options.weightDtype(), source); // BF16: f32 + bf16 twins
+      weights = new Weights(manager, options.weightDtype(), source, options.f32Panels()); // BF16: f32 + bf16 twins
       network = new Network(config, weights, options.dtype(), options.absorbedMla());
       steps = new StepRunner(config, options.dtype(), network, manager);
     } catch (RuntimeException e) {
@@ -273,12 +274,55 @@ public final class Transformer implements AutoCloseable {
     return step(seqs, tokens, 1, false, adapters);
   }
 
+  /**
+   * One mixed step: appends {@code tokens.get(i)} (one token for a decoding sequence, a prompt
+   * chunk for a prefilling one) to {@code seqs.get(i)} and returns the float32 logits after each
+   * sequence's last new token {@code [B][V]}. {@code adapters}: one per sequence (null: the base
+   * model), or null for none.
+   *
+   * <p>Without adapters, on the CPU, for MHA/GQA/MQA without a sliding window, and when every
+   * sequence's blocks are one run of the pool, the whole step is one pass of the Java kernels: the
+   * weights are read once for all rows, each new token is a row at its position attending over
+   * its sequence's keys up to itself, and only each sequence's last row goes through the LM head.
+   * Each row is computed independently of the others, so a sequence's logits (and cached K/V) are
+   * bit for bit the same whatever else shares the step. Otherwise the step runs as
+   * {@link #decode} of the one-token sequences and {@link #prefill} of each longer one (DJL; the
+   * prompt chunks' results then differ from the Java pass within float rounding).
+   *
+   * @throws dev.latent.ml.llm.cache.KvCacheFullException when the cache has too few free blocks
+   */
+  public float[][] step(List<KvSequence> seqs, List<int[]> tokens, @Nullable List<@Nullable LoraWeights> adapters) {
+    if (seqs.isEmpty() || seqs.size() != tokens.size()) {
+      throw new IllegalArgumentException("a step needs one token array per sequence, got " + tokens.size()
+          + " for " + seqs.size() + " sequences");
+    }
+    if (adapters != null && adapters.size() != seqs.size()) {
+      throw new IllegalArgumentException("a step needs one adapter (or null) per sequence, got "
+          + adapters.size() + " for " + seqs.size() + " sequences");
+    }
+    checkAdapters(adapters);
+    return steps.step(seqs, tokens, adapters, PREFILL_CHUNK);
+  }
+
+  /**
+   * How many {@link #step(List, List, List)} calls so far ran as one pass of the Java kernels (the
+   * rest ran separately on what exists); for metrics, benchmarks and tests.
+   */
+  public long javaSteps() {
+    return steps.raggedSteps();
+  }
+
   private static @Nullable List<@Nullable LoraWeights> adapterList(@Nullable LoraWeights adapter) {
     return adapter == null ? null : java.util.Collections.singletonList(adapter);
   }
 
   private float[][] step(List<KvSequence> seqs, int[] tokens, int t, boolean allPositions,
       @Nullable List<@Nullable LoraWeights> adapters) {
+    checkAdapters(adapters);
+    return steps.step(seqs, tokens, t, allPositions, adapters);
+  }
+
+  private void checkAdapters(@Nullable List<@Nullable LoraWeights> adapters) {
     if (adapters != null) {
       for (LoraWeights a : adapters) {
         if (a != null && !a.belongsTo(this)) {
@@ -286,7 +330,6 @@ public final class Transformer implements AutoCloseable {
         }
       }
     }
-    return steps.step(seqs, tokens, t, allPositions, adapters);
   }
 
   /** Where HF tensor {@code hfName} lives (for adapters), or null when this model has none. */

@@ -48,19 +48,27 @@ public final class Weights {
   private final Map<String, Slot> hfSlots = new LinkedHashMap<>();
 
   private final boolean bf16;
+  private final boolean f32Panels;
 
+  /** With float32 products on panel copies as {@code -Dlatent.f32.panels} says. */
   public Weights(NDManager manager, DataType dtype, Source source) {
+    this(manager, dtype, source, KernelWeights.panelsByDefault());
+  }
+
+  /** {@code f32Panels}: float32 matrices' products run on a panel copy ({@link KernelWeights#viewF32}). */
+  public Weights(NDManager manager, DataType dtype, Source source, boolean f32Panels) {
     this.manager = manager;
     this.bf16 = dtype == DataType.BFLOAT16;
     this.dtype = bf16 ? DataType.FLOAT32 : dtype;
     this.source = source;
+    this.f32Panels = f32Panels;
   }
 
   private NDArray twinned(NDArray a, Init init) {
     if (init != Init.MATRIX) {
       return a;
     }
-    return bf16 ? Bf16Weights.round(a) : KernelWeights.viewF32(a);
+    return bf16 ? Bf16Weights.round(a) : KernelWeights.viewF32(a, f32Panels);
   }
 
   /** A parameter that is exactly one HF tensor. */

@@ -31,13 +31,18 @@ public final class KernelWeights {
   private static final boolean F32 = VECTOR_API && !"false".equals(System.getProperty("latent.f32.kernel"));
 
   /**
-   * Whether float32 views run on a copy in 16-row panels ({@link F32Panels}), made at a weight's
-   * first product (an embedding only looked up gets none); off unless {@code -Dlatent.f32.panels=true}. The copy costs the matrices' bytes
-   * again (438 MB for 110m) and does not see writes into the tensor outside training (a weight
-   * that requires a gradient keeps reading its own memory, see {@link #of}; but a LoRA merge into
-   * frozen weights would be missed): for serving processes, which never write their weights.
+   * Whether float32 views can run on a copy in 16-row panels ({@link F32Panels}): the Vector API
+   * and 8-lane vectors. Which views do is chosen per weight ({@link #viewF32(NDArray, boolean)}:
+   * a model's {@code ModelOptions.f32Panels}); the copy is made at a weight's first product (an
+   * embedding only looked up gets none). It costs the matrices' bytes again (438 MB for 110m)
+   * and does not see writes into the tensor outside training (a weight that requires a gradient
+   * keeps reading its own memory, see {@link #of}; but a LoRA merge into frozen weights would be
+   * missed): for serving processes, which never write their weights.
    */
-  static final boolean PANELS = F32 && F32Panels.fits() && "true".equals(System.getProperty("latent.f32.panels"));
+  static final boolean PANELS = F32 && F32Panels.fits();
+
+  /** The float32 weights (by uid) whose products run on a panel copy. */
+  private static final java.util.Set<String> PANEL_WEIGHTS = ConcurrentHashMap.newKeySet();
 
   private static final Map<String, MatrixKernel> KERNELS = new ConcurrentHashMap<>();
   private static final Map<String, Arena> PANEL_MEMORY = new java.util.HashMap<>();
@@ -61,6 +66,24 @@ public final class KernelWeights {
    * pages ({@link HugePages}); returns {@code weight}.
    */
   public static NDArray viewF32(NDArray weight) {
+    return viewF32(weight, panelsByDefault());
+  }
+
+  /** Whether this JVM and machine can run float32 products on panels ({@link #PANELS}). */
+  public static boolean panelsAvailable() {
+    return PANELS;
+  }
+
+  /** {@code -Dlatent.f32.panels=true}: whether {@link #viewF32(NDArray)} asks for panels (default no). */
+  public static boolean panelsByDefault() {
+    return "true".equals(System.getProperty("latent.f32.panels"));
+  }
+
+  /**
+   * As {@link #viewF32(NDArray)}; with {@code panels} (and {@link #PANELS}) the view's products run
+   * on a copy in 16-row panels, made at the first product.
+   */
+  public static NDArray viewF32(NDArray weight, boolean panels) {
     Shape shape = weight.getShape();
     if (!F32 || shape.dimension() != 2 || weight.getDataType() != DataType.FLOAT32
         || !Device.Type.CPU.equals(weight.getDevice().getDeviceType())) {
@@ -71,6 +94,9 @@ public final class KernelWeights {
       HugePages.collapse(memory);
       String uid = weight.getUid();
       register(weight, new F32Matrix(memory, (int) shape.get(0), (int) shape.get(1)), () -> releasePanels(uid));
+      if (panels && PANELS) {
+        PANEL_WEIGHTS.add(uid);
+      }
     }
     return weight;
   }
@@ -93,7 +119,8 @@ public final class KernelWeights {
    * The kernel of {@code weight}, or null when it has none. A float32 view is checked against the
    * tensor's memory on every call (three JNI calls): {@code NDArray.set} gives a tensor new
    * storage, and the view then follows it (or is dropped if DJL would hand out a copy). With
-   * panels on ({@link #PANELS}) the view gets its panel copy here, made at its first product.
+   * panels on for this weight ({@link #viewF32(NDArray, boolean)}) the view gets its panel copy
+   * here, made at its first product.
    */
   public static @Nullable MatrixKernel of(NDArray weight) {
     MatrixKernel kernel = registered(weight);
@@ -109,7 +136,7 @@ public final class KernelWeights {
       view = new F32Matrix(moved, view.rows(), view.cols());
       KERNELS.put(weight.getUid(), view);
     }
-    return PANELS ? withPanelsUnlessTrained(weight, view) : view;
+    return PANEL_WEIGHTS.contains(weight.getUid()) ? withPanelsUnlessTrained(weight, view) : view;
   }
 
   /**
@@ -144,6 +171,7 @@ public final class KernelWeights {
   /** Frees the panel copies of the weight {@code uid} (its manager closed). */
   private static void releasePanels(String uid) {
     TRAINED.remove(uid);
+    PANEL_WEIGHTS.remove(uid);
     synchronized (PANEL_MEMORY) {
       Arena memory = PANEL_MEMORY.remove(uid);
       if (memory != null) {
