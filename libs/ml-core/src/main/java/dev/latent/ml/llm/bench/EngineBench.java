@@ -108,6 +108,20 @@ public final class EngineBench {
       // how much of this process sits on 2 MB pages (the kernels ask for them for the weights)
       out.put("huge_pages_mb", hugePagesMb());
       SplittableRandom random = new SplittableRandom(42);
+      if (o.containsKey("mixed") || o.containsKey("prefill-paths")) {
+        out.put("f32_panels", model.options().f32Panels());
+        out.put("uptime_load", load());
+        int runs = Integer.parseInt(o.getOrDefault("steps", "8"));
+        // mixed first: its batch prefill and warm-up steps leave the kernels compiled for what follows
+        if (o.containsKey("mixed")) {
+          MixedBench.mixed(model, kvDtype, o.containsKey("batch") ? batch : 16,
+              Integer.parseInt(o.getOrDefault("prompt", "256")), ints(o.get("mixed")), runs, out, EngineBench::print);
+        }
+        if (o.containsKey("prefill-paths")) {
+          MixedBench.prefillPaths(model, kvDtype, ints(o.get("prefill-paths")), runs, out, EngineBench::print);
+        }
+        return;
+      }
       if (mode.equals("prefill")) {
         out.put("prompt", prompt);
         double seconds = prefill(model, random, prompt, kvDtype);
@@ -164,6 +178,21 @@ public final class EngineBench {
       out.put("params", model.parameters().values().stream().mapToLong(a -> a.getShape().size()).sum());
     }
     System.out.println(json(out));
+  }
+
+  private static void print(Map<String, Object> line) {
+    line.put("f32_panel_mb", round(KernelWeights.panelBytes() / 1e6));
+    line.put("uptime_load_end", load());
+    System.out.println(json(line));
+  }
+
+  /** The 1-minute load average (what {@code uptime} shows first), or -1 where it cannot be read. */
+  private static double load() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private static int[] ints(String list) {
+    return java.util.Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
   }
 
   static TransformerConfig config(String shape, String attention) {

@@ -28,6 +28,12 @@ final class PoolAttentionKernel {
   private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
   private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, SPECIES.vectorShape());
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+  /** Head dimensions one register-resident context segment covers: eight 8-lane vectors. */
+  private static final int SEGMENT = 64;
+  /** Keys per block of the register-resident context loops. */
+  private static final int KEY_BLOCK = 32;
+  /** The register-resident context loops; {@code -Dlatent.llm.attention-blocks=false}: the plain loop (A/B). */
+  private static final boolean BLOCKS = !"false".equals(System.getProperty("latent.llm.attention-blocks"));
 
   private PoolAttentionKernel() {}
 
@@ -69,6 +75,10 @@ final class PoolAttentionKernel {
       }
     }
     softmax(scores, heads, length);
+    if (BLOCKS && lanes == 8 && headDim % SEGMENT == 0) {
+      contextF32(scores, values, first, rowBytes, length, heads, groups, headDim, ctx, qBase);
+      return;
+    }
     // ctx[hq] += p[hq, l] * v[l, hq / groups]
     for (int l = 0; l < length; l++) {
       long row = first + l * rowBytes;
@@ -80,6 +90,54 @@ final class PoolAttentionKernel {
           FloatVector.fromMemorySegment(SPECIES, values, v + (long) d * Float.BYTES, ORDER)
               .fma(pv, FloatVector.fromArray(SPECIES, ctx, out + d))
               .intoArray(ctx, out + d);
+        }
+      }
+    }
+  }
+
+  /**
+   * The context of {@link #attendF32} with 8-lane vectors and heads of whole 64-wide segments:
+   * per block of {@link #KEY_BLOCK} keys, each head's segment sits in eight register
+   * accumulators across the block's keys instead of being loaded and stored per key. Every
+   * element is the same FMA chain over the keys in order as in the plain loop: the same bits.
+   */
+  private static void contextF32(float[] p, MemorySegment values, long first, long rowBytes, int length,
+      int heads, int groups, int headDim, float[] ctx, int qBase) {
+    for (int l0 = 0; l0 < length; l0 += KEY_BLOCK) {
+      int l1 = Math.min(length, l0 + KEY_BLOCK);
+      for (int hq = 0; hq < heads; hq++) {
+        int pBase = hq * length;
+        for (int seg = 0; seg < headDim; seg += SEGMENT) {
+          long v0 = first + ((long) (hq / groups) * headDim + seg) * Float.BYTES;
+          int out = qBase + hq * headDim + seg;
+          FloatVector c0 = FloatVector.fromArray(SPECIES, ctx, out);
+          FloatVector c1 = FloatVector.fromArray(SPECIES, ctx, out + 8);
+          FloatVector c2 = FloatVector.fromArray(SPECIES, ctx, out + 16);
+          FloatVector c3 = FloatVector.fromArray(SPECIES, ctx, out + 24);
+          FloatVector c4 = FloatVector.fromArray(SPECIES, ctx, out + 32);
+          FloatVector c5 = FloatVector.fromArray(SPECIES, ctx, out + 40);
+          FloatVector c6 = FloatVector.fromArray(SPECIES, ctx, out + 48);
+          FloatVector c7 = FloatVector.fromArray(SPECIES, ctx, out + 56);
+          for (int l = l0; l < l1; l++) {
+            FloatVector pv = FloatVector.broadcast(SPECIES, p[pBase + l]);
+            long v = v0 + l * rowBytes;
+            c0 = FloatVector.fromMemorySegment(SPECIES, values, v, ORDER).fma(pv, c0);
+            c1 = FloatVector.fromMemorySegment(SPECIES, values, v + 32, ORDER).fma(pv, c1);
+            c2 = FloatVector.fromMemorySegment(SPECIES, values, v + 64, ORDER).fma(pv, c2);
+            c3 = FloatVector.fromMemorySegment(SPECIES, values, v + 96, ORDER).fma(pv, c3);
+            c4 = FloatVector.fromMemorySegment(SPECIES, values, v + 128, ORDER).fma(pv, c4);
+            c5 = FloatVector.fromMemorySegment(SPECIES, values, v + 160, ORDER).fma(pv, c5);
+            c6 = FloatVector.fromMemorySegment(SPECIES, values, v + 192, ORDER).fma(pv, c6);
+            c7 = FloatVector.fromMemorySegment(SPECIES, values, v + 224, ORDER).fma(pv, c7);
+          }
+          c0.intoArray(ctx, out);
+          c1.intoArray(ctx, out + 8);
+          c2.intoArray(ctx, out + 16);
+          c3.intoArray(ctx, out + 24);
+          c4.intoArray(ctx, out + 32);
+          c5.intoArray(ctx, out + 40);
+          c6.intoArray(ctx, out + 48);
+          c7.intoArray(ctx, out + 56);
         }
       }
     }
@@ -107,6 +165,11 @@ final class PoolAttentionKernel {
     }
     softmax(scores, heads, length);
     float[] cp = new float[heads * headDim]; // the context in the widened order
+    if (BLOCKS && lanes == 8 && headDim % SEGMENT == 0) {
+      contextBf16(scores, values, first, rowBytes, length, heads, groups, headDim, cp);
+      addStorageOrder(cp, ctx, qBase);
+      return;
+    }
     for (int l = 0; l < length; l++) {
       long row = first + l * rowBytes;
       for (int hq = 0; hq < heads; hq++) {
@@ -121,6 +184,57 @@ final class PoolAttentionKernel {
       }
     }
     addStorageOrder(cp, ctx, qBase);
+  }
+
+  /**
+   * The context of {@link #attendBf16} (into {@code cp}, widened order) with 8-lane vectors and
+   * heads of whole 64-wide segments, as {@link #contextF32}: eight register accumulators per
+   * head segment across a block of keys, the same FMA chain per element as the plain loop.
+   */
+  private static void contextBf16(float[] p, MemorySegment values, long first, long rowBytes, int length,
+      int heads, int groups, int headDim, float[] cp) {
+    for (int l0 = 0; l0 < length; l0 += KEY_BLOCK) {
+      int l1 = Math.min(length, l0 + KEY_BLOCK);
+      for (int hq = 0; hq < heads; hq++) {
+        int pBase = hq * length;
+        for (int seg = 0; seg < headDim; seg += SEGMENT) {
+          long v0 = first + ((long) (hq / groups) * headDim + seg) * 2;
+          int out = hq * headDim + seg;
+          FloatVector c0 = FloatVector.fromArray(SPECIES, cp, out);
+          FloatVector c1 = FloatVector.fromArray(SPECIES, cp, out + 8);
+          FloatVector c2 = FloatVector.fromArray(SPECIES, cp, out + 16);
+          FloatVector c3 = FloatVector.fromArray(SPECIES, cp, out + 24);
+          FloatVector c4 = FloatVector.fromArray(SPECIES, cp, out + 32);
+          FloatVector c5 = FloatVector.fromArray(SPECIES, cp, out + 40);
+          FloatVector c6 = FloatVector.fromArray(SPECIES, cp, out + 48);
+          FloatVector c7 = FloatVector.fromArray(SPECIES, cp, out + 56);
+          for (int l = l0; l < l1; l++) {
+            FloatVector pv = FloatVector.broadcast(SPECIES, p[pBase + l]);
+            long v = v0 + l * rowBytes;
+            IntVector a = IntVector.fromMemorySegment(INTS, values, v, ORDER);
+            c0 = evenBf16(a).fma(pv, c0);
+            c1 = oddBf16(a).fma(pv, c1);
+            IntVector b = IntVector.fromMemorySegment(INTS, values, v + 32, ORDER);
+            c2 = evenBf16(b).fma(pv, c2);
+            c3 = oddBf16(b).fma(pv, c3);
+            IntVector d = IntVector.fromMemorySegment(INTS, values, v + 64, ORDER);
+            c4 = evenBf16(d).fma(pv, c4);
+            c5 = oddBf16(d).fma(pv, c5);
+            IntVector e = IntVector.fromMemorySegment(INTS, values, v + 96, ORDER);
+            c6 = evenBf16(e).fma(pv, c6);
+            c7 = oddBf16(e).fma(pv, c7);
+          }
+          c0.intoArray(cp, out);
+          c1.intoArray(cp, out + 8);
+          c2.intoArray(cp, out + 16);
+          c3.intoArray(cp, out + 24);
+          c4.intoArray(cp, out + 32);
+          c5.intoArray(cp, out + 40);
+          c6.intoArray(cp, out + 48);
+          c7.intoArray(cp, out + 56);
+        }
+      }
+    }
   }
 
   /** f16 rows widened one at a time into an f32 row ({@link #widenF16}), then the f32 loops on it. */

@@ -116,6 +116,89 @@ class PoolAttentionTest {
     }
   }
 
+  /**
+   * With 8-lane vectors the kernel equals the same arithmetic written out in scalar Java, bit for
+   * bit: per score one FMA chain per lane (bf16: each lane over an even and an odd element per
+   * chunk), lanes added in order, the float32 softmax, and per context element one FMA chain over
+   * the keys in order. Head sizes 64 and 128 take the register-blocked context loops (keys in
+   * blocks of 32: sequences of 45 and 70 keys), 16 the plain loop.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} head size {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"F32, 16", "F32, 64", "F32, 128", "BF16, 16", "BF16, 64", "BF16, 128"})
+  void equalsTheSameArithmeticInScalarJavaBitForBit(KvFormat format, int hd) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() == 8);
+    int heads = 4;
+    int kvHeads = 2;
+    int slots = 128;
+    TransformerConfig c = TransformerConfig.llama(heads * hd, 1, heads, kvHeads, 32, 50);
+    try (PagedKvCache cache = new PagedKvCache(c, 32, 4, format.dataType(), Device.cpu());
+        NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+      m.getEngine().setRandomSeed(13);
+      NDArray kArr = m.randomNormal(new Shape(slots, kvHeads, hd));
+      NDArray vArr = m.randomNormal(new Shape(slots, kvHeads, hd));
+      cache.write(0, m.arange(0L, (long) slots), kArr, vArr);
+      float[] k = format == KvFormat.F32 ? kArr.toFloatArray() : rounded(kArr.toFloatArray(), format);
+      float[] v = format == KvFormat.F32 ? vArr.toFloatArray() : rounded(vArr.toFloatArray(), format);
+      List<Step.Keys> seqs = List.of(new Step.Keys(45, 3, null, null), new Step.Keys(70, 50, null, null));
+      NDArray q = m.randomNormal(new Shape(2, 1, heads, hd));
+      NDArray table = m.zeros(new Shape(2, 1, 1, hd));
+      Step step = new Step(m, 2, 1, table, table, null, cache, null, null, null, seqs);
+
+      float[] got = PoolAttention.attend(q, cache, 0, step, heads, kvHeads, hd).toFloatArray();
+
+      float[] qs = q.toFloatArray();
+      int groups = heads / kvHeads;
+      for (int i = 0; i < seqs.size(); i++) {
+        Step.Keys seq = seqs.get(i);
+        for (int h = 0; h < heads; h++) {
+          int qb = (i * heads + h) * hd;
+          int kvBase = (h / groups) * hd;
+          float[] p = new float[seq.length()];
+          float max = Float.NEGATIVE_INFINITY;
+          for (int l = 0; l < p.length; l++) {
+            int row = (int) (seq.start() + l) * kvHeads * hd + kvBase;
+            float[] acc = new float[8];
+            for (int d = 0; d < hd; d += format == KvFormat.F32 ? 8 : 16) {
+              for (int j = 0; j < 8; j++) {
+                if (format == KvFormat.F32) {
+                  acc[j] = Math.fma(qs[qb + d + j], k[row + d + j], acc[j]);
+                } else {
+                  acc[j] = Math.fma(qs[qb + d + 2 * j], k[row + d + 2 * j], acc[j]);
+                  acc[j] = Math.fma(qs[qb + d + 2 * j + 1], k[row + d + 2 * j + 1], acc[j]);
+                }
+              }
+            }
+            float sum = 0f;
+            for (float a : acc) {
+              sum += a;
+            }
+            p[l] = sum;
+            max = Math.max(max, sum);
+          }
+          float total = 0f;
+          for (int l = 0; l < p.length; l++) {
+            p[l] = (float) Math.exp(p[l] - max);
+            total += p[l];
+          }
+          float inverse = 1f / total;
+          for (int l = 0; l < p.length; l++) {
+            p[l] *= inverse;
+          }
+          for (int d = 0; d < hd; d++) {
+            float want = 0f;
+            for (int l = 0; l < p.length; l++) {
+              want = Math.fma(v[(int) (seq.start() + l) * kvHeads * hd + kvBase + d], p[l], want);
+            }
+            if (format != KvFormat.F32) {
+              want = 0f + want; // the widened-order context is added to a zeroed one
+            }
+            assertThat(got[qb + d]).as("seq %d head %d dim %d", i, h, d).isEqualTo(want);
+          }
+        }
+      }
+    }
+  }
+
   private static float[] rounded(float[] values, KvFormat format) {
     float[] out = new float[values.length];
     for (int i = 0; i < values.length; i++) {
