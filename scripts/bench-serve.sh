@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # ./platform bench serve [--shape tiny|15m|110m] [--concurrency 1,4,16] [--prompt 256] [--tokens 128]
 #   [--requests N] [--device cpu|gpu|auto] [--max-batch 16] [--threads N] [--dtype f32|bf16]
-#   [--prefill-beside true|false] [--kv-dtype auto|f32|f16|bf16]
+#   [--prefill-mode first|beside|mixed] [--step-token-budget N] [--panels true|false]
+#   [--kv-dtype auto|f32|f16|bf16] [--prefill-beside true|false (= --prefill-mode beside|first)]
+# Options not given keep the service's defaults (latent.inference.runtime.*, docs/inference.md).
 # Serving throughput over real HTTP + SSE: starts the inference service on a free port with the
 # seeded model of the named shape (random weights, created once under $LATENT_HOME/bench-models),
 # streams completions of distinct random prompts from N concurrent clients, and prints one JSON
 # line per concurrency level (aggregate_tok_per_s, ttft_p50/p99_ms, tpot_p50/p99_ms, requests —
 # 4 x concurrency by default, so most of a level is the steady state — and the service's step
-# metrics over the level: decode_steps, mean_batch, decode_step_ms, prefill_engine_s,
+# metrics over the level: decode_steps (steps with decoding sequences), mean_batch (their decode
+# rows), decode_step_ms (engine time of a step with decode rows only), mixed_steps and mixed_step_ms
+# (steps with decode rows and prompt chunks, --prefill-mode mixed), prompt_tokens_per_step (over
+# the steps that computed prompt tokens), java_steps (mixed-mode steps that ran as one pass of the
+# engine's Java kernels; the rest ran on its fallback), f32_panel_mb (the panel copy of the
+# weights, --panels), prefill_engine_s,
 # emit_ms_per_step, step_wall_s, runtime_other_s, prefill_wait_s (the scheduler thread waiting for
 # prompt chunks; the rest of prefill_engine_s ran beside decode), decode_context_mean (cached tokens each decoding
 # sequence's attention read; compare decode_step_ms with `bench decode --prompt` of that size, not
@@ -28,7 +35,7 @@ JAVA_HOME="$(latent_find_jdk25)"
 JAVA="$JAVA_HOME/bin/java"
 
 shape=15m concurrency=1,4,16 prompt=256 tokens=128 requests=0 device=auto max_batch=16 threads=0 dtype=f32
-prefill_beside=false kv_dtype=
+prefill_mode= step_budget= panels= kv_dtype=
 while [ $# -gt 0 ]; do
   case "$1" in
     --shape) shape=$2 ;;
@@ -40,7 +47,11 @@ while [ $# -gt 0 ]; do
     --max-batch) max_batch=$2 ;;
     --threads) threads=$2 ;;
     --dtype) dtype=$2 ;;
-    --prefill-beside) prefill_beside=$2 ;;
+    --prefill-mode) prefill_mode=$2 ;;
+    --prefill-beside) case "$2" in true) prefill_mode=beside ;; false) prefill_mode=first ;;
+      *) echo "--prefill-beside true|false" >&2; exit 2 ;; esac ;;
+    --step-token-budget) step_budget=$2 ;;
+    --panels) panels=$2 ;;
     --kv-dtype) kv_dtype=$2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -80,7 +91,9 @@ log="$logs/bench-serve-$shape.log"
   --latent.inference.runtime.max-batch="$max_batch" \
   --latent.inference.runtime.threads="$threads" \
   --latent.inference.runtime.dtype="$dtype" \
-  --latent.inference.runtime.prefill-beside-decode="$prefill_beside" \
+  ${prefill_mode:+--latent.inference.runtime.prefill-mode="$prefill_mode"} \
+  ${step_budget:+--latent.inference.runtime.step-token-budget="$step_budget"} \
+  ${panels:+--latent.inference.runtime.f32-panels="$panels"} \
   ${kv_dtype:+--latent.inference.runtime.kv-cache-dtype="$kv_dtype"} \
   --latent.inference.runtime.queue=256 \
   --latent.inference.runtime.kv-cache-budget=1GB \
@@ -102,4 +115,4 @@ done
 "$JAVA" "$ROOT/inference-service/bench/ServeBench.java" --url "http://127.0.0.1:$port" \
   --model "latent-seeded-$shape" --concurrency "$concurrency" --prompt "$prompt" \
   --tokens "$tokens" --requests "$requests" --pid "$pid" --clk-tck "$(getconf CLK_TCK)" \
-  --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"kv_dtype\":\"${kv_dtype:-default}\",\"cpus\":$(nproc)"
+  --json "\"shape\":\"$shape\",\"device\":\"$device\",\"max_batch\":$max_batch,\"kv_dtype\":\"${kv_dtype:-default}\",\"prefill_mode\":\"${prefill_mode:-default}\",\"step_token_budget\":\"${step_budget:-default}\",\"panels\":\"${panels:-default}\",\"cpus\":$(nproc)"

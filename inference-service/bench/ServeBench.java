@@ -113,11 +113,13 @@ public class ServeBench {
               + ",\"emit_ms_per_step\":%.2f,\"step_wall_s\":%.2f,\"runtime_other_s\":%.2f"
               + ",\"decode_context_mean\":%.0f,\"prefill_wait_s\":%.2f,\"prefill_chunks\":%d"
               + ",\"prefill_threads_mean\":%.2f,\"engine_threads\":%.0f,\"kv_bytes_per_token\":%.0f"
-              + ",\"decode_steps_scattered\":%d",
-          (long) steps, steps == 0 ? 0 : d[0] / steps, steps == 0 ? 0 : d[2] / steps * 1000, d[3],
-          steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[7] - d[4],
+              + ",\"decode_steps_scattered\":%d,\"mixed_steps\":%d,\"mixed_step_ms\":%.1f"
+              + ",\"prompt_tokens_per_step\":%.1f,\"java_steps\":%d,\"f32_panel_mb\":%.0f",
+          (long) steps, steps == 0 ? 0 : d[0] / steps, d[13] == 0 ? 0 : d[2] / d[13] * 1000, d[3],
+          steps == 0 ? 0 : d[4] / steps * 1000, d[5], d[5] - d[2] - d[14] - (d[9] == 0 ? d[3] : 0) - d[7] - d[4],
           d[0] == 0 ? 0 : d[6] / d[0], d[7], (long) d[9], d[9] == 0 ? 0 : d[8] / d[9], after[10], after[11],
-          (long) d[12]);
+          (long) d[12], (long) d[15], d[15] == 0 ? 0 : d[14] / d[15] * 1000,
+          d[17] == 0 ? 0 : d[16] / d[17], (long) d[18], after[19] / 1e6);
       if (pid > 0 && cpu >= 0) {
         stepJson += String.format(Locale.ROOT, ",\"service_cpu_s\":%.2f,\"cpu_ms_per_token\":%.2f",
             cpu, generated == 0 ? 0 : cpu * 1000 / generated);
@@ -187,14 +189,16 @@ public class ServeBench {
   }
 
   /**
-   * The service's step metrics so far: batch sum, decode steps, decode engine seconds, prefill
-   * engine seconds, emit seconds, scheduler step wall seconds, cached tokens the decode steps'
-   * attention read, seconds the scheduler waited for prefill chunks, PyTorch threads summed over
-   * prompt chunks and the chunk count, the decode steps' thread count, KV bytes per token (all
-   * models together; zeros when the endpoint does not answer).
+   * The service's step metrics so far: batch sum, steps with decode rows, decode engine seconds,
+   * prefill engine seconds, emit seconds, scheduler step wall seconds, cached tokens the decode
+   * steps' attention read, seconds the scheduler waited for prefill chunks, PyTorch threads summed
+   * over prompt chunks and the chunk count, the decode steps' thread count, KV bytes per token,
+   * scattered steps, decode-only steps, mixed steps' engine seconds and count, prompt tokens per
+   * step (sum, count), steps through the engine's Java pass, the panel copy's bytes (all models
+   * together; zeros when the endpoint does not answer).
    */
   private static double[] stepMetrics(HttpClient http, String url) {
-    double[] out = new double[13];
+    double[] out = new double[20];
     try {
       String text = http.send(HttpRequest.newBuilder(URI.create(url + "/actuator/prometheus")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
@@ -238,6 +242,20 @@ public class ServeBench {
           out[11] = Math.max(out[11], value);
         } else if (line.startsWith("latent_inference_step_scattered_total")) {
           out[12] += value;
+        } else if (line.startsWith("latent_inference_step_engine_seconds_count") && line.contains("phase=\"decode\"")) {
+          out[13] += value;
+        } else if (line.startsWith("latent_inference_step_engine_seconds_sum") && line.contains("phase=\"mixed\"")) {
+          out[14] += value;
+        } else if (line.startsWith("latent_inference_step_engine_seconds_count") && line.contains("phase=\"mixed\"")) {
+          out[15] += value;
+        } else if (line.startsWith("latent_inference_step_prompt_tokens_sum")) {
+          out[16] += value;
+        } else if (line.startsWith("latent_inference_step_prompt_tokens_count")) {
+          out[17] += value;
+        } else if (line.startsWith("latent_inference_engine_java_steps_total")) {
+          out[18] += value;
+        } else if (line.startsWith("latent_inference_model_f32_panel_bytes")) {
+          out[19] += value;
         }
       }
     } catch (Exception e) {

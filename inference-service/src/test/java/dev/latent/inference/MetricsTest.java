@@ -38,6 +38,9 @@ class MetricsTest {
         "latent_inference_sequences_waiting",
         "latent_inference_kv_cache_usage",
         "latent_inference_prefix_cache_hit_rate",
-        "latent_inference_step_context_tokens_sum");
+        "latent_inference_step_context_tokens_sum",
+        "latent_inference_step_prompt_tokens_count",
+        "latent_inference_engine_java_steps_total",
+        "latent_inference_model_f32_panel_bytes");
   }
 }

@@ -9,6 +9,7 @@ import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
+import dev.latent.ml.llm.kernel.KernelWeights;
 import dev.latent.ml.llm.io.CheckpointException;
 import dev.latent.ml.text.ChatTemplate;
 import dev.latent.ml.text.Tokenizer;
@@ -171,7 +172,9 @@ public class ModelRegistry implements DisposableBean {
     if (!Files.isRegularFile(dir.resolve("config.json"))) {
       throw ProblemException.notFound("model_not_found", "no model " + name + " in the store");
     }
-    ModelOptions options = ModelOptions.of(properties.device(), properties.dtype());
+    // served weights are never written (adapters apply per request), so the panel copy stays valid
+    ModelOptions options = ModelOptions.of(properties.device(), properties.dtype())
+        .withF32Panels(properties.f32Panels());
     Transformer model = Transformer.load(dir, options);
     Tokenizer tokenizer = null;
     PagedKvCache cache = null;
@@ -197,8 +200,12 @@ public class ModelRegistry implements DisposableBean {
           model.config().maxPositions(), tokenizer, template, Set.copyOf(stops),
           model.config().vocabSize(), scheduler);
       models.put(name, served);
-      log.info("serving {}: {} KV blocks of {} tokens ({} bytes/token, {})", name, blocks,
-          properties.blockSize(), bytesPerToken, kvDtype);
+      // memory: the weights, the KV budget, and with f32 panels one more copy of the f32 matrices
+      boolean panels = model.options().f32Panels() && model.options().weightDtype() == DataType.FLOAT32
+          && KernelWeights.panelsAvailable();
+      log.info("serving {}: weights {} MB{}, {} KV blocks of {} tokens ({} bytes/token, {})", name,
+          model.parameterBytes() >> 20, panels ? " + a panel copy of the f32 matrices (at first use)" : "",
+          blocks, properties.blockSize(), bytesPerToken, kvDtype);
       return served;
     } catch (IOException | RuntimeException e) {
       if (cache != null) {

@@ -53,14 +53,16 @@ final class PrefillWorker implements AutoCloseable {
 
   /**
    * Starts the next chunk of each prefilling sequence in {@code running} order, at most
-   * {@code budget} prompt tokens in all; {@code beside}: a decode step runs meanwhile.
+   * {@code budget} prompt tokens in all; {@code beside}: a decode step runs meanwhile. Returns the
+   * prompt tokens started.
    */
-  void start(List<Sequence> prefilling, int budget, boolean beside) {
+  int start(List<Sequence> prefilling, int budget, boolean beside) {
     if (inFlight != null) {
       throw new IllegalStateException("prefill chunks are already in flight");
     }
     List<Sequence> seqs = new ArrayList<>();
     List<int[]> chunks = new ArrayList<>();
+    int started = 0;
     for (Sequence s : prefilling) {
       if (budget == 0) {
         break;
@@ -68,11 +70,12 @@ final class PrefillWorker implements AutoCloseable {
       int from = s.computed();
       int to = Math.min(s.promptLength(), from + budget);
       budget -= to - from;
+      started += to - from;
       seqs.add(s);
       chunks.add(Arrays.copyOfRange(s.request.prompt(), from, to));
     }
     if (seqs.isEmpty()) {
-      return;
+      return 0;
     }
     computing = seqs;
     inFlight = executor.submit(() -> {
@@ -89,6 +92,7 @@ final class PrefillWorker implements AutoCloseable {
       }
       return out;
     });
+    return started;
   }
 
   /** The finished chunks; none while they run ({@code wait}: blocks until they are done). */

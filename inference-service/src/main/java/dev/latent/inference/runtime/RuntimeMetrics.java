@@ -1,6 +1,8 @@
 package dev.latent.inference.runtime;
 
+import dev.latent.ml.llm.kernel.KernelWeights;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,6 +27,10 @@ public class RuntimeMetrics {
 
   public RuntimeMetrics(MeterRegistry registry) {
     this.registry = registry;
+    // the engine makes each panel copy at the weight's first product and frees it with the model
+    Gauge.builder("latent.inference.model.f32.panel.bytes", KernelWeights::panelBytes)
+        .description("bytes of the float32 weights' panel copies (f32-panels), all models")
+        .register(registry);
   }
 
   void register(String model, Scheduler scheduler) {
@@ -44,6 +50,9 @@ public class RuntimeMetrics {
             .tag("model", model).register(registry),
         Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
             .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
+            .tag("model", model).register(registry),
+        FunctionCounter.builder("latent.inference.engine.java.steps", scheduler, Scheduler::javaSteps)
+            .description("mixed steps that ran as one pass of the engine's Java kernels (the rest: its fallback)")
             .tag("model", model).register(registry)));
   }
 
@@ -92,22 +101,39 @@ public class RuntimeMetrics {
   }
 
   /**
-   * Engine time of a batched decode step and the runtime's time to sample and stream it;
-   * {@code contextTokens} is what the step's attention read: every sequence's cached tokens summed
-   * (the step's cost grows with it, ~74 KB of f32 K/V per token on 110m); {@code scattered}: some
+   * Engine time of one batched step and the runtime's time to sample and stream it:
+   * {@code decodeRows} sequences decoding one token each and {@code promptTokens} prompt tokens of
+   * others (mixed prefill mode; 0 otherwise). The engine time is tagged {@code phase=decode}
+   * without prompt tokens, {@code mixed} with both, {@code prefill} with prompt tokens only.
+   * {@code contextTokens} is what the decode rows' attention read: their cached tokens summed (the
+   * step's cost grows with it, ~37 KB of bf16 K/V per token on 110m); {@code scattered}: some
    * sequence's KV blocks were not one run of the pool, so the engine took its slower gather path.
    */
-  void decodeStep(String model, int batch, long contextTokens, boolean scattered, long engineNanos,
-      long emitNanos) {
-    Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", "decode")
+  void engineStep(String model, int decodeRows, int promptTokens, long contextTokens,
+      boolean scattered, long engineNanos, long emitNanos) {
+    String phase = promptTokens == 0 ? "decode" : decodeRows == 0 ? "prefill" : "mixed";
+    Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", phase)
         .register(registry).record(Duration.ofNanos(engineNanos));
     Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
         .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
-    registry.summary("latent.inference.step.batch", "model", model).record(batch);
-    registry.summary("latent.inference.step.context.tokens", "model", model).record(contextTokens);
+    if (decodeRows > 0) {
+      registry.summary("latent.inference.step.batch", "model", model).record(decodeRows);
+      registry.summary("latent.inference.step.context.tokens", "model", model).record(contextTokens);
+    }
+    stepPromptTokens(model, promptTokens);
     Counter.builder("latent.inference.step.scattered")
-        .description("decode steps with a sequence whose KV blocks are not adjacent (engine gathers)")
+        .description("engine steps with a sequence whose KV blocks are not adjacent (engine gathers)")
         .tag("model", model).register(registry).increment(scattered ? 1 : 0);
+  }
+
+  /**
+   * Prompt tokens one step computed, all chunks together (none: not recorded): a running stream
+   * waits for at most this many between two of its tokens.
+   */
+  void stepPromptTokens(String model, int promptTokens) {
+    if (promptTokens > 0) {
+      registry.summary("latent.inference.step.prompt.tokens", "model", model).record(promptTokens);
+    }
   }
 
   /**

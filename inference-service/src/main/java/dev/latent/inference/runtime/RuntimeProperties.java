@@ -25,12 +25,13 @@ import org.springframework.util.unit.DataSize;
  *     per core). Batched decode and prefill are GEMM-bound and gain from more; batch-1 decode is
  *     memory-bound and does not; on a CPU shared with other work, 1 avoids OpenMP threads waiting
  *     on each other (see docs/inference.md)
- * @param prefillBesideDecode true: prompt chunks run on their own thread (one engine thread) while
- *     the scheduler thread decodes the running sequences; false (default): each step computes its
- *     chunks first (at most {@code prefillChunk} tokens), with all the engine's threads, then
- *     decodes. With every sequence in one run of the pool, a c=16 level on 110m costs 22% less
- *     service CPU per token prefill-first (decode on two cores alone, not beside a chunk;
- *     docs/inference.md, sixth serving session)
+ * @param prefillMode how prompts are computed next to the running sequences ({@link PrefillMode}):
+ *     {@code first} (default): each step computes its chunks first (at most {@code prefillChunk}
+ *     tokens) with all the engine's threads, then decodes; {@code beside}: chunks on their own
+ *     thread (one engine thread) while the scheduler thread decodes; {@code mixed}: one engine step
+ *     carries the decode tokens and prompt chunks together, up to {@code stepTokenBudget} tokens.
+ *     Prefill first costs 22% less service CPU per token than beside at c=16 on 110m
+ *     (docs/inference.md, sixth serving session)
  * @param kvCacheDtype how the KV cache stores K/V, apart from the weights' dtype (vLLM's
  *     {@code kv_cache_dtype}): {@code bf16} (default; on a GPU, whose attention cannot read a bf16
  *     pool, f16), {@code f16} (llama.cpp's default), {@code f32}, or {@code auto} (the model's
@@ -38,6 +39,13 @@ import org.springframework.util.unit.DataSize;
  *     decode attention reads (a batch-16 step at context 320: bf16 ~12% less CPU than f32, f16
  *     not faster with the current kernel, docs/inference.md); attention computes in f32 from the
  *     widened values
+ * @param f32Panels float32 weights multiply on a second copy in 16-row panels (the engine's
+ *     {@code F32Panels} kernel: a batch-16 decode step ~12% faster on 110m) at the cost of one more
+ *     copy of the matrices' bytes (438 MB for 110m); the copy never sees writes into the weights,
+ *     which a served model never gets (adapters are applied per request, not merged)
+ * @param stepTokenBudget tokens one engine step holds in the {@code mixed} prefill mode: every
+ *     decoding sequence's next token, and prompt chunks up to the rest (vLLM's
+ *     {@code max_num_batched_tokens}); must exceed {@code maxBatch} so prompts always progress
  */
 @ConfigurationProperties("latent.inference.runtime")
 public record RuntimeProperties(
@@ -53,8 +61,10 @@ public record RuntimeProperties(
     @DefaultValue("true") boolean seeded,
     @DefaultValue("15m") String seededShape,
     @DefaultValue("0") int threads,
-    @DefaultValue("false") boolean prefillBesideDecode,
-    @DefaultValue("bf16") String kvCacheDtype) {
+    @DefaultValue("first") PrefillMode prefillMode,
+    @DefaultValue("bf16") String kvCacheDtype,
+    @DefaultValue("true") boolean f32Panels,
+    @DefaultValue("64") int stepTokenBudget) {
 
   public RuntimeProperties {
     if (threads < 0) {
@@ -63,6 +73,11 @@ public record RuntimeProperties(
     if (!List.of("auto", "f32", "f16", "bf16").contains(kvCacheDtype)) {
       throw new IllegalArgumentException(
           "latent.inference.runtime.kv-cache-dtype must be auto, f32, f16 or bf16, got " + kvCacheDtype);
+    }
+    if (prefillMode == PrefillMode.MIXED && stepTokenBudget <= maxBatch) {
+      throw new IllegalArgumentException("latent.inference.runtime.step-token-budget (" + stepTokenBudget
+          + ") must exceed max-batch (" + maxBatch + ") in the mixed prefill mode, or prompts wait"
+          + " for a full batch of decoding sequences to end");
     }
   }
 }

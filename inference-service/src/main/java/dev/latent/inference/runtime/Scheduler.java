@@ -1,11 +1,9 @@
 package dev.latent.inference.runtime;
 
 import dev.latent.inference.usage.UsageStore;
-import dev.latent.ml.llm.LoraWeights;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.KvSequence;
 import dev.latent.ml.llm.cache.PagedKvCache;
-import dev.latent.ml.llm.sampling.SampledToken;
 import dev.latent.support.problem.ProblemException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -29,11 +27,12 @@ import reactor.core.scheduler.Schedulers;
  *
  * <p>Each step: drop cancelled sequences and free their blocks; admit waiting ones while the batch
  * has room and the KV pool has blocks for prompt + max_tokens (prefix-cache hits are copied in and
- * count as computed); hand prompt chunks, at most {@code prefillChunk} tokens in all, to the
- * {@link PrefillWorker}, whose thread computes them while this one runs a batched decode step for
- * every sequence past its prompt (a long prompt does not stall the others); sample, stream, and
- * retire finished sequences. Finished chunks are collected at the start of a step (waited for when
- * nothing else can run). Requests join and leave between steps.
+ * count as computed); compute prompt chunks and one token of every sequence past its prompt, as the
+ * {@link PrefillMode} says: in one engine step within {@code stepTokenBudget} tokens ({@code mixed}),
+ * or through the {@link PrefillWorker}, at most {@code prefillChunk} tokens in all, before
+ * ({@code first}) or beside ({@code beside}) a batched decode step (a long prompt does not stall
+ * the others); sample, stream, and retire finished sequences. Finished chunks are collected at the
+ * start of a step (waited for when nothing else can run). Requests join and leave between steps.
  */
 public final class Scheduler implements AutoCloseable {
 
@@ -51,6 +50,7 @@ public final class Scheduler implements AutoCloseable {
   private final List<Sequence> running = new ArrayList<>();
   private final ThreadPoolExecutor executor;
   private final StepSampler sampler;
+  private final EngineStep engineStep;
   private final PrefillWorker prefill;
   private final AtomicLong seeds = new AtomicLong(0x5EED);
   private volatile int runningCount;
@@ -71,6 +71,7 @@ public final class Scheduler implements AutoCloseable {
     this.prefixCache = new PrefixCache(cache, modelId.hashCode());
     this.waiting = new LinkedBlockingQueue<>(properties.queue());
     this.sampler = new StepSampler(modelId);
+    this.engineStep = new EngineStep(this, sampler);
     this.prefill = new PrefillWorker(modelId, model, properties.threads());
     this.executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1),
         Thread.ofPlatform().name("scheduler-" + modelId).daemon().factory());
@@ -151,6 +152,11 @@ public final class Scheduler implements AutoCloseable {
     return engineThreads;
   }
 
+  /** Mixed steps that ran as one pass of the engine's Java kernels. */
+  double javaSteps() {
+    return model.javaSteps();
+  }
+
   /** Prompt tokens served from the prefix cache per prompt token looked up. */
   double prefixHitRate() {
     return hitRate;
@@ -208,7 +214,6 @@ public final class Scheduler implements AutoCloseable {
       return;
     }
     finishPrefill(prefill.poll(false));
-    // One batched decode step for every sequence past its prompt that is still running.
     List<Sequence> decoding = new ArrayList<>();
     List<Sequence> prefilling = new ArrayList<>();
     for (Sequence s : running) {
@@ -221,22 +226,32 @@ public final class Scheduler implements AutoCloseable {
         decoding.add(s);
       }
     }
+    if (properties.prefillMode() == PrefillMode.MIXED) {
+      // decode tokens and prompt chunks in one engine step, within the step's token budget
+      engineStep.run(StepRows.plan(decoding, prefilling, properties.stepTokenBudget()), true);
+    } else {
+      separate(decoding, prefilling);
+    }
+    publish();
+    metrics.step(modelId, System.nanoTime() - start);
+  }
+
+  /** The {@code first} and {@code beside} modes: prompt chunks through the prefill worker, then decode. */
+  private void separate(List<Sequence> decoding, List<Sequence> prefilling) throws InterruptedException {
     // Chunked prefill on the prefill thread, beside this step's decode: at most prefillChunk
     // prompt tokens per round, so a long prompt does not hold back the sequences that wait for it.
-    boolean beside = properties.prefillBesideDecode() && !decoding.isEmpty();
+    boolean beside = properties.prefillMode() == PrefillMode.BESIDE && !decoding.isEmpty();
     if (!prefill.busy()) {
-      prefill.start(prefilling, properties.prefillChunk(), beside);
+      metrics.stepPromptTokens(modelId, prefill.start(prefilling, properties.prefillChunk(), beside));
     }
-    if (!beside) { // nothing to decode meanwhile, or chunks first (A/B)
+    if (!beside) { // nothing to decode meanwhile, or chunks first
       long t0 = System.nanoTime();
       finishPrefill(prefill.poll(true));
       metrics.prefillWait(modelId, System.nanoTime() - t0);
     }
     if (!decoding.isEmpty()) {
-      decode(decoding);
+      engineStep.run(StepRows.decode(decoding), false);
     }
-    publish();
-    metrics.step(modelId, System.nanoTime() - start);
   }
 
   private void finishPrefill(List<PrefillWorker.Chunk> chunks) {
@@ -249,54 +264,12 @@ public final class Scheduler implements AutoCloseable {
         s.sink.tryEmitError(c.error());
         continue;
       }
-      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
+      s.settleBlocks();
       prefixCache.register(s.entry, s.request.prompt(), s.computed());
       if (!s.prefilling()) {
         Emitter.emit(this, s, c.logits());
       }
     }
-  }
-
-  private void decode(List<Sequence> decoding) {
-    List<KvSequence> seqs = new ArrayList<>(decoding.size());
-    int[] tokens = new int[decoding.size()];
-    List<LoraWeights> loras = new ArrayList<>(decoding.size()); // per sequence, null: the base
-    boolean anyLora = false;
-    for (int i = 0; i < tokens.length; i++) {
-      Sequence s = decoding.get(i);
-      seqs.add(s.kv);
-      tokens[i] = s.generated.getLast();
-      loras.add(s.lora());
-      anyLora |= s.lora() != null;
-    }
-    // A sequence whose blocks are not one run of the pool sends the whole step down the engine's
-    // gather path (DJL ops instead of the Java decode kernels): ~2x the step on 110m at batch 16.
-    boolean scattered = false;
-    for (KvSequence kv : seqs) {
-      scattered |= kv.contiguousStart(kv.length() + 1) < 0;
-    }
-    long t0 = System.nanoTime();
-    float[][] logits = model.decode(seqs, tokens, anyLora ? loras : null);
-    long t1 = System.nanoTime();
-    long context = 0;
-    for (KvSequence kv : seqs) {
-      context += kv.length();
-    }
-    SampledToken[] picks = sampler.sample(decoding.stream().map(s -> s.sampler).toList(), logits);
-    for (int i = 0; i < tokens.length; i++) {
-      Sequence s = decoding.get(i);
-      s.promisedBlocks = Math.max(0, s.promisedBlocks - newBlocks(s));
-      Emitter.emit(this, s, picks[i]);
-    }
-    metrics.decodeStep(modelId, tokens.length, context, scattered, t1 - t0, System.nanoTime() - t1);
-  }
-
-  // Blocks the sequence took since the last count (reserve happens inside the engine's step).
-  private int newBlocks(Sequence s) {
-    int held = s.kv == null ? 0 : s.kv.blocks().size();
-    int delta = held - s.heldBlocks;
-    s.heldBlocks = held;
-    return delta;
   }
 
   private void dropCancelled() {
@@ -382,6 +355,10 @@ public final class Scheduler implements AutoCloseable {
 
   Transformer model() {
     return model;
+  }
+
+  PrefixCache prefixCache() {
+    return prefixCache;
   }
 
   RuntimeMetrics metrics() {

@@ -47,6 +47,16 @@ final class Sequence {
     this.stop = new StopMatcher(request.params().stop());
   }
 
+  /**
+   * Takes the blocks the engine reserved for this sequence since the last count (inside its
+   * step) off the ones admission promised it.
+   */
+  void settleBlocks() {
+    int held = kv == null ? 0 : kv.blocks().size();
+    promisedBlocks = Math.max(0, promisedBlocks - (held - heldBlocks));
+    heldBlocks = held;
+  }
+
   int promptLength() {
     return request.prompt().length;
   }

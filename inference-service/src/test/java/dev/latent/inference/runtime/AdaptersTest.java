@@ -9,6 +9,7 @@ import dev.latent.inference.InferenceProperties;
 import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.TransformerConfig;
+import dev.latent.ml.llm.kernel.KernelWeights;
 import dev.latent.ml.train.LoraAdapter;
 import dev.latent.ml.train.LoraConfig;
 import java.io.IOException;
@@ -140,6 +141,10 @@ class AdaptersTest {
     String adapted = text(BASE + ":ad-merge", prompt, 16);
     assertThat(adapted).isEqualTo(text("ad-merged-model", prompt, 16));
     assertThat(adapted).isNotEqualTo(text(BASE, prompt, 16));
+    // Served models multiply on panel copies of their f32 weights (f32-panels, the default); the
+    // adapter's rows take the engine's DJL path on the row-major weights, which nothing wrote to.
+    assertThat(registry.require(BASE).scheduler().model().options().f32Panels()).isTrue();
+    assertThat(KernelWeights.panelBytes()).as("panel copies made").isPositive();
 
     client.get().uri("/v1/models").exchange().expectStatus().isOk().expectBody()
         .jsonPath("$.data[?(@.id=='" + BASE + "')].adapters[0]").isEqualTo(BASE + ":ad-merge")

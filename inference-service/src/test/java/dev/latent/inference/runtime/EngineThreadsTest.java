@@ -28,7 +28,8 @@ import reactor.core.publisher.Flux;
  * thread set one thread still decodes and prefills with the full count (PyTorch hands the last
  * count set to threads that start later).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = "latent.inference.runtime.prefill-mode=beside")
 class EngineThreadsTest {
 
   private static final String MODEL = RuntimeBehaviourTest.MODEL;

@@ -18,8 +18,7 @@ import reactor.core.publisher.Flux;
  */
 @SpringBootTest(properties = {
     "latent.inference.runtime.kv-cache-budget=560KB", // 70 blocks of 16 tokens (tiny, bf16)
-    "latent.inference.runtime.max-batch=16", "latent.inference.runtime.queue=64",
-    "latent.inference.runtime.prefill-beside-decode=false"}) // the service's default path
+    "latent.inference.runtime.max-batch=16", "latent.inference.runtime.queue=64"})
 class KvPlacementTest {
 
   private static final String MODEL = RuntimeBehaviourTest.MODEL;

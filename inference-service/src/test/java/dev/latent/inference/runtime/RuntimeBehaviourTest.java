@@ -19,7 +19,10 @@ import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-/** The runtime through HTTP: batching is invisible, the prefix cache hits, cancel frees blocks. */
+/**
+ * The runtime through HTTP in the default prefill mode (the subclasses run it in the others):
+ * batching is invisible, the prefix cache hits, cancel frees blocks.
+ */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 class RuntimeBehaviourTest {
 
@@ -76,8 +79,9 @@ class RuntimeBehaviourTest {
 
   @Test
   void promptsComputedWhileAnotherStreamDecodesGiveTheTokensTheyGiveAlone() {
-    // Prompt chunks run on the prefill thread beside the decode step (one engine thread then, the
-    // engine's count alone); neither the decoding stream nor the new prompts may change a token.
+    // Prompt chunks run before the decode step, beside it on the prefill thread, or in the same
+    // engine step (the prefill modes, one per subclass); neither the decoding stream nor the new
+    // prompts may change a token.
     String longPrompt = longRunningPrompt();
     List<String> prompts = List.of("A prompt that arrives later", "Another one " + "y".repeat(40),
         "Third " + "z".repeat(90));

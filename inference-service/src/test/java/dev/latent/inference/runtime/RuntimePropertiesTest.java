@@ -12,7 +12,7 @@ class RuntimePropertiesTest {
   @Test
   void negativeThreadsAreRefusedNamingTheProperty() {
     assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
-        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1, true, "auto"))
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", -1, PrefillMode.FIRST, "auto", true, 64))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("latent.inference.runtime.threads");
   }
@@ -20,8 +20,18 @@ class RuntimePropertiesTest {
   @Test
   void anUnknownKvCacheDtypeIsRefusedNamingTheProperty() {
     assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
-        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", 0, true, "int8"))
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", 0, PrefillMode.FIRST, "int8", true, 64))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("latent.inference.runtime.kv-cache-dtype");
+  }
+
+  @Test
+  void aMixedStepBudgetNotAboveTheBatchIsRefusedNamingBoth() {
+    assertThatThrownBy(() -> new RuntimeProperties(16, 64, 256, DataSize.ofMegabytes(256), 16,
+        Duration.ofSeconds(2), "cpu", "f32", List.of(), true, "15m", 0, PrefillMode.MIXED, "bf16",
+        true, 16))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("latent.inference.runtime.step-token-budget")
+        .hasMessageContaining("max-batch");
   }
 }

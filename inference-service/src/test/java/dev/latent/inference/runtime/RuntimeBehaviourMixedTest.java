@@ -1,0 +1,13 @@
+package dev.latent.inference.runtime;
+
+import org.springframework.boot.test.context.SpringBootTest;
+
+/**
+ * {@link RuntimeBehaviourTest} with decode tokens and prompt chunks in one engine step (a budget
+ * of 24 tokens cuts the test prompts into chunks that depend on what else runs): batching stays
+ * invisible there too.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {"latent.inference.runtime.prefill-mode=mixed",
+        "latent.inference.runtime.step-token-budget=24"})
+class RuntimeBehaviourMixedTest extends RuntimeBehaviourTest {}
