@@ -6,6 +6,8 @@
 #   --gateway-cpus 1 --bench-cpus 0: pin the gateways and the load generator + stub to separate CPUs
 #   (taskset lists), so that the gateway's latency is not the generator's queue.
 # Set LATENT_BENCH_SKIP_BUILD=1 to reuse gateway/target (jar, test classes, bench.classpath).
+# LATENT_BENCH_GATEWAY_OPTS="…": extra JVM options for the gateways (a -XX:+Use…GC there replaces
+#   the shipped collector; %m → routed/metered), e.g. -XX:StartFlightRecording=filename=/tmp/gw-%m.jfr
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$ROOT/scripts/jdk.sh"
@@ -17,5 +19,7 @@ if [ "${LATENT_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f gateway/target/bench.class
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 fi
 CP="gateway/target/test-classes:gateway/target/classes:$(cat gateway/target/bench.classpath)"
+# The gateways run with the JVM options ./platform up gives the gateway (its heap + gateway/jvm.options).
+. "$ROOT/scripts/platform-services.sh"
 exec "$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" dev.latent.gateway.bench.GatewayBench \
-  --jar gateway/target/gateway.jar --java "$JAVA_HOME/bin/java" "$@"
+  --jar gateway/target/gateway.jar --java "$JAVA_HOME/bin/java" --gateway-jvm "$(service_java_opts gateway)" "$@"

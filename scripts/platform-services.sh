@@ -4,13 +4,15 @@
 SERVICES=(inference-service:8081 vision-service:8082 training-service:8083 gateway:8080)
 
 # Per-service JVM settings for one machine: small heaps, DJL offline with its cache in LATENT_HOME.
+# The gateway's own options (collector, metaspace) are in gateway/jvm.options, which the chart and
+# ./platform bench gateway use too.
 service_java_opts() {
-  local heap=1g
+  local heap=1g extra=""
   case "$1" in
-    gateway) heap=512m ;;
+    gateway) heap=512m extra="@$ROOT/gateway/jvm.options" ;;
     inference-service | training-service) heap=3g ;;
   esac
-  echo "-Xmx$heap -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true"
+  echo "-Xmx$heap -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED --add-modules=jdk.incubator.vector -Dai.djl.offline=true${extra:+ $extra}"
 }
 
 resolve_service() { # short or full name -> module

@@ -30,8 +30,15 @@
 {{- toYaml $body -}}
 {{- end -}}
 
-{{/* Secret-backed environment of the gateway. */}}
+{{/* Environment of the gateway: its JVM options, and the secret-backed variables. */}}
 {{- define "latent.gateway.env" -}}
+{{- with .Values.gateway.javaOptions }}
+# Replaces the image's JAVA_TOOL_OPTIONS: memory flags, then the gateway's own (collector, metaspace).
+# Heap 50% of the limit, not the image's 75%: ZGC fills its heap before it collects (resident 717 MB
+# at -Xmx512m in the bench), and Netty's direct buffers and metaspace (~80 MB) live beside it.
+- name: JAVA_TOOL_OPTIONS
+  value: {{ printf "-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED %s" . | quote }}
+{{- end }}
 {{- if or .Values.adminKey.value .Values.adminKey.existingSecret }}
 - name: LATENT_ADMIN_KEY
   valueFrom:

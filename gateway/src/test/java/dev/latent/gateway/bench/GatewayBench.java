@@ -47,12 +47,16 @@ public final class GatewayBench {
    * @param machineBusy share of all CPUs busy during the phase (/proc/stat; NaN where unknown)
    * @param busy CPUs kept busy during the phase by the gateway, by this process, and by everything
    *     else on the machine (machine busy minus those two)
+   * @param safepoints the gateway's stop-the-world pauses in the phase (GC pauses among them)
+   * @param allocKbPerRequest what the gateway allocated per answered request (its collector's count)
+   * @param rssMb the gateway's resident memory at the end of the phase
    * @param warning why the latency / throughput figures of this line do not measure the gateway alone, or null
    */
   private record Result(String mode, double rps, double p50, double p99, double fb50, long errors,
       double gatewayCpuMs, Map<String, Double> gatewayCpuByThread, long gatewayAnswered, double ledgerFlushesPerRequest,
       double ledgerBatchMean, double benchCpuMs,
-      double sendRps, double sendLagP99Ms, double machineBusy, Busy busy, String warning) {
+      double sendRps, double sendLagP99Ms, double machineBusy, Busy busy, SafepointLog safepoints,
+      double allocKbPerRequest, double rssMb, String warning) {
 
     double gatewayCpuMsWithoutJit() {
       return gatewayCpuMs - gatewayCpuByThread.getOrDefault("jit", 0.0);
@@ -92,6 +96,9 @@ public final class GatewayBench {
     // A warm-up long enough for the JIT to have compiled the request path (a 30 s run: 15 s).
     int warmup = Integer.parseInt(options.getOrDefault("warmup", Integer.toString(Math.max(2, seconds / 2))));
     Pinning pinning = new Pinning(options.get("gateway-cpus"), options.get("bench-cpus"));
+    // --gateway-jvm: the options the gateway ships with (bench-gateway.sh passes the launcher's)
+    List<String> jvm = JvmOptions.of(options.getOrDefault("gateway-jvm", "@gateway/jvm.options -Xmx512m"),
+        System.getenv("LATENT_BENCH_GATEWAY_OPTS"));
     if (pinning.bench() != null) {
       pin(ProcessHandle.current().pid(), pinning.bench());
     }
@@ -105,8 +112,8 @@ public final class GatewayBench {
       results.add(direct);
       Result routed = null;
       if (modes.contains("routed")) {
-        try (GatewayProcess gateway = GatewayProcess.start(java, jar, stub.url(), false, Map.of(), pinning.gateway())) {
-          routed = run("routed", gateway.url(), null, rps, seconds, warmup, gateway.process().toHandle(), pinning);
+        try (GatewayProcess gateway = GatewayProcess.start(java, jvm, jar, stub.url(), false, Map.of(), pinning.gateway())) {
+          routed = run("routed", gateway.url(), null, rps, seconds, warmup, gateway, pinning);
           results.add(routed);
         }
       }
@@ -114,9 +121,9 @@ public final class GatewayBench {
         // --ledger postgres: the metered gateway's ledger on a PostgreSQL 16 container (Testcontainers)
         Map<String, String> ledger = "postgres".equals(options.get("ledger"))
             ? dev.latent.gateway.support.Containers.freshDatabase("bench" + System.nanoTime()) : Map.of();
-        try (GatewayProcess metered = GatewayProcess.start(java, jar, stub.url(), true, ledger, pinning.gateway())) {
+        try (GatewayProcess metered = GatewayProcess.start(java, jvm, jar, stub.url(), true, ledger, pinning.gateway())) {
           String key = metered.createKey();
-          results.add(run("metered", metered.url(), key, rps, seconds, warmup, metered.process().toHandle(), pinning));
+          results.add(run("metered", metered.url(), key, rps, seconds, warmup, metered, pinning));
         }
       }
       double routedRps = routed == null ? Double.NaN : routed.rps();
@@ -138,13 +145,17 @@ public final class GatewayBench {
                 + "\"send_rps\":%.1f,\"send_lag_p99_ms\":%.1f,\"machine_cpu_busy\":%.2f,"
                 + "\"gateway_cpus_busy\":%.2f,\"bench_cpus_busy\":%.2f,\"other_cpus_busy\":%.2f,"
                 + "\"gateway_cpus\":%s,\"bench_cpus\":%s,"
+                + "\"safepoints\":%d,\"gc_pauses\":%d,\"safepoint_ms_total\":%.1f,\"safepoint_ms_max\":%.1f,"
+                + "\"gateway_alloc_kb_per_request\":%.1f,\"gateway_rss_mb\":%.0f,\"gateway_jvm\":%s,"
                 + "\"cpus\":%d,\"load_average\":%.2f,\"warning\":%s}%n",
             r.mode(), rps, seconds, warmup, r.rps(), r.p50(), r.p99(), r.p50() - direct.p50(), r.p99() - direct.p99(),
             r.rps() / routedRps, r.fb50(), r.fb50() - direct.fb50(), r.errors(), ledgerName, r.gatewayCpuMs(),
             r.gatewayCpuMs() / routedCpu, r.gatewayCpuMsWithoutJit(), r.gatewayCpuMsWithoutJit() / routedCpuWithoutJit,
             byThread, r.gatewayAnswered(), r.ledgerFlushesPerRequest(), r.ledgerBatchMean(), r.benchCpuMs(), r.sendRps(), r.sendLagP99Ms(),
             r.machineBusy(), r.busy().gateway(), r.busy().bench(), r.busy().others(),
-            quoted(pinning.gateway()), quoted(pinning.bench()), MachineCpu.count(),
+            quoted(pinning.gateway()), quoted(pinning.bench()), r.safepoints().count(), r.safepoints().gcCount(),
+            r.safepoints().totalMs(), r.safepoints().maxMs(), r.allocKbPerRequest(), r.rssMb(),
+            quoted(r.mode().equals("direct") ? null : String.join(" ", jvm)), MachineCpu.count(),
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), quoted(r.warning()));
         if (r.warning() != null) {
           System.err.println("bench gateway, " + r.mode() + ": " + r.warning());
@@ -156,7 +167,9 @@ public final class GatewayBench {
 
   /** Warm up, then the measured JSON phase, then a shorter streamed phase for the first byte. */
   private static Result run(String mode, String base, String key, int rps, int seconds, int warmup,
-      ProcessHandle gateway, Pinning pinning) {
+      GatewayProcess process, Pinning pinning) {
+    ProcessHandle gateway = process == null ? null : process.process().toHandle();
+    Path home = process == null ? null : process.home();
     ConnectionProvider pool = ConnectionProvider.builder("bench-" + mode).maxConnections(512)
         .pendingAcquireMaxCount(-1).build();
     reactor.netty.http.client.HttpClient client = reactor.netty.http.client.HttpClient.create(pool)
@@ -165,6 +178,7 @@ public final class GatewayBench {
       load(client, key, rps, warmup, false);
       GatewayCounters before = GatewayCounters.read(base, gateway);
       ThreadCpu threadsBefore = ThreadCpu.read(gateway);
+      int safepointMark = SafepointLog.mark(home);
       long start = System.nanoTime();
       long benchCpu0 = cpuNanos(ProcessHandle.current());
       long[] machine0 = MachineCpu.read();
@@ -173,6 +187,8 @@ public final class GatewayBench {
       long benchCpu = cpuNanos(ProcessHandle.current()) - benchCpu0;
       double machineBusy = MachineCpu.busy(machine0, MachineCpu.read());
       ThreadCpu threadsAfter = ThreadCpu.read(gateway);
+      SafepointLog safepoints = SafepointLog.since(home, safepointMark);
+      double rssMb = process == null ? 0 : process.rssMb();
       GatewayCounters after = GatewayCounters.read(base, gateway);
       Phase streams = load(client, key, Math.max(1, rps / 4), Math.max(2, seconds / 3), true);
       List<Sample> json = phase.samples();
@@ -190,6 +206,7 @@ public final class GatewayBench {
           (after.ledgerFlushes() - before.ledgerFlushes()) / (double) Math.max(1, answered),
           (after.ledgerWrites() - before.ledgerWrites()) / (double) Math.max(1, after.ledgerFlushes() - before.ledgerFlushes()),
           benchCpu / 1e6 / Math.max(1, phase.sent()), sendRps, phase.sendLagP99Ms(), machineBusy, busy,
+          safepoints, (after.allocatedBytes() - before.allocatedBytes()) / 1024.0 / Math.max(1, answered), rssMb,
           warning(rps, sendRps, phase.sendLagP99Ms(), machineBusy, busy, pinning));
     } finally {
       pool.dispose();

@@ -25,11 +25,12 @@ record GatewayProcess(Process process, int port, Path home) implements AutoClose
   static final String ADMIN = "bench-admin-key";
 
   /**
+   * @param jvm the JVM options ({@link JvmOptions}): the ones the gateway ships with plus the bench's extras
    * @param cpus the CPUs the gateway may run on ({@code taskset -c} list), or null for all: the
    *     bench's {@code --gateway-cpus}, so that the load generator and stub cannot queue it
    */
-  static GatewayProcess start(String java, Path jar, String backend, boolean metered, Map<String, String> properties,
-      String cpus) throws IOException {
+  static GatewayProcess start(String java, List<String> jvm, Path jar, String backend, boolean metered,
+      Map<String, String> properties, String cpus) throws IOException {
     Path home = Files.createTempDirectory("latent-bench");
     List<String> command = new ArrayList<>();
     if (cpus != null) {
@@ -37,12 +38,10 @@ record GatewayProcess(Process process, int port, Path home) implements AutoClose
     }
     // Compiler threads kept alive: HotSpot ends idle ones, and the JIT's CPU would leave the
     // bench's per-thread account (ThreadCpu) with them.
-    command.addAll(List.of(java, "-Xmx512m", "-XX:+UseParallelGC", "-XX:-UseDynamicNumberOfCompilerThreads"));
-    // e.g. LATENT_BENCH_GATEWAY_OPTS="-XX:StartFlightRecording=filename=/tmp/gw.jfr" to profile the gateway
-    String extra = System.getenv("LATENT_BENCH_GATEWAY_OPTS");
-    if (extra != null && !extra.isBlank()) {
-      command.addAll(List.of(extra.trim().split("\\s+")));
-    }
+    command.addAll(List.of(java, "-XX:-UseDynamicNumberOfCompilerThreads"));
+    command.addAll(jvm);
+    // Every safepoint (GC pauses of any collector among them), to count the time the event loops stood still.
+    command.add("-Xlog:safepoint=info:file=" + home.resolve(SafepointLog.FILE) + ":uptime");
     // Port 0 and the port read back from the log: a port picked here could be taken (by anyone's
     // process on a shared machine) before the gateway binds it, and a readiness probe on it would
     // then measure that other process.
@@ -54,7 +53,7 @@ record GatewayProcess(Process process, int port, Path home) implements AutoClose
         "--latent.gateway.pricing.models[0].input-cache-miss=0.27",
         "--latent.gateway.pricing.models[0].output=1.10",
         "--latent.gateway.pricing.models[0].currency=USD"));
-    if (extra != null && extra.contains("%m")) {
+    if (jvm.stream().anyMatch(o -> o.contains("%m"))) {
       command.replaceAll(arg -> arg.replace("%m", metered ? "metered" : "routed"));
     }
     properties.forEach((name, value) -> command.add("--" + name + "=" + value));
@@ -133,6 +132,20 @@ record GatewayProcess(Process process, int port, Path home) implements AutoClose
     String body = res.body();
     int at = body.indexOf("\"key\":\"") + 7;
     return body.substring(at, body.indexOf('"', at));
+  }
+
+  /** Resident memory of the gateway now ({@code VmRSS} of /proc/<pid>/status), 0 where unknown. */
+  double rssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux, or gone
+    }
+    return 0;
   }
 
   @Override

@@ -63,8 +63,10 @@ record ThreadCpu(Map<String, Long> ticksByGroup) {
     if (comm.startsWith("C1 Compiler") || comm.startsWith("C2 Compiler")) {
       return "jit";
     }
+    // Parallel/G1 workers, the VM thread (Serial collects there), G1's concurrent threads, every
+    // ZGC thread (ZDirector, ZDriver*, ZWorker*, …) and Shenandoah's
     if (comm.startsWith("GC Thread") || comm.startsWith("VM Thread") || comm.startsWith("G1 ")
-        || comm.startsWith("ParGC")) {
+        || comm.startsWith("ParGC") || comm.matches("Z[A-Z].*") || comm.startsWith("Shenandoah")) {
       return "gc";
     }
     return "other";

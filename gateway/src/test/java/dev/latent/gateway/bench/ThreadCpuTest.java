@@ -18,6 +18,9 @@ class ThreadCpuTest {
     assertThat(ThreadCpu.group("reactor-tcp-epo")).isEqualTo("ledger");
     assertThat(ThreadCpu.group("C2 CompilerThre")).isEqualTo("jit");
     assertThat(ThreadCpu.group("GC Thread#0")).isEqualTo("gc");
+    assertThat(ThreadCpu.group("ZWorkerYoung#0")).isEqualTo("gc");
+    assertThat(ThreadCpu.group("ZDriverMinor")).isEqualTo("gc");
+    assertThat(ThreadCpu.group("Shenandoah GC T")).isEqualTo("gc");
     assertThat(ThreadCpu.group("boundedElastic-")).isEqualTo("other");
   }
 
