@@ -83,13 +83,15 @@ class MeteringFilter implements GlobalFilter, Ordered {
     if (key == null || request == null || route == null) {
       return chain.filter(exchange);
     }
-    ObjectNode body = request.body();
+    // Members read from the scanned body: the tree is built only for the stream rewrite below.
     boolean embeddings = exchange.getRequest().getPath().value().endsWith("/embeddings");
-    long maxTokens = embeddings ? 0 : maxTokens(body) * choices(body);
-    boolean clientWantsUsage = body.path("stream_options").path("include_usage").asBoolean(false);
+    long maxTokens = embeddings ? 0 : maxTokens(request) * choices(request);
+    JsonNode streamOptions = request.member("stream_options");
+    boolean clientWantsUsage = streamOptions != null && streamOptions.path("include_usage").asBoolean(false);
     boolean stream = request.stream();
     if (stream && !clientWantsUsage) {
       // The usage chunk is how a stream is billed; the client gets the stream it asked for.
+      ObjectNode body = request.body();
       JsonNode options = body.get("stream_options");
       ObjectNode writable = options instanceof ObjectNode o ? o : body.putObject("stream_options");
       writable.put("include_usage", true);
@@ -140,20 +142,21 @@ class MeteringFilter implements GlobalFilter, Ordered {
         .subscribe(null, e -> log.error("could not settle request {}; the reconciler will", reservation.requestId(), e));
   }
 
-  private long maxTokens(ObjectNode body) {
-    JsonNode value = body.has("max_completion_tokens") ? body.get("max_completion_tokens") : body.get("max_tokens");
+  private long maxTokens(JsonRequest request) {
+    JsonNode completion = request.member("max_completion_tokens");
+    JsonNode value = completion != null ? completion : request.member("max_tokens");
     if (value == null || value.isNull()) {
       return properties.defaultMaxTokens();
     }
     if (!value.canConvertToLong() || !value.isIntegralNumber() || value.asLong() < 1) {
-      throw ProblemException.invalidParameter(body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens",
+      throw ProblemException.invalidParameter(completion != null ? "max_completion_tokens" : "max_tokens",
           "max_tokens must be an integer >= 1");
     }
     return value.asLong();
   }
 
-  private static long choices(ObjectNode body) {
-    JsonNode n = body.get("n");
+  private static long choices(JsonRequest request) {
+    JsonNode n = request.member("n");
     if (n == null || n.isNull()) {
       return 1;
     }

@@ -1,6 +1,5 @@
 package dev.latent.gateway.routing;
 
-import dev.latent.support.problem.ProblemException;
 import java.util.Set;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
@@ -10,14 +9,11 @@ import org.springframework.http.HttpMethod;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Reads and parses the JSON body of model requests, once, so model-aware routing, key checks and
- * metering can look at it. Bodies are small (the body limit has already applied) and are needed
+ * Reads the JSON body of model requests, once, and checks it ({@link JsonRequest#parse}), so
+ * model-aware routing, key checks and metering can look at it. Bodies are small (the body limit has already applied) and are needed
  * whole anyway: the backend must get them again on a retry.
  */
 @Component
@@ -56,30 +52,8 @@ class JsonBodyFilter implements GlobalFilter, Ordered {
         })
         .defaultIfEmpty(new byte[0])
         .flatMap(bytes -> {
-          exchange.getAttributes().put(JsonRequest.ATTR, parse(bytes));
+          exchange.getAttributes().put(JsonRequest.ATTR, JsonRequest.parse(json, bytes));
           return chain.filter(exchange);
         });
-  }
-
-  private JsonRequest parse(byte[] bytes) {
-    if (bytes.length == 0) {
-      throw ProblemException.badRequest("Request body is empty; a JSON object is required");
-    }
-    JsonNode node;
-    try {
-      node = json.readTree(bytes);
-    } catch (JacksonException e) {
-      String message = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
-      throw new ProblemException(org.springframework.http.HttpStatus.BAD_REQUEST, "malformed-request",
-          "Malformed JSON request body: " + message, "invalid_request", null);
-    }
-    if (!(node instanceof ObjectNode object)) {
-      throw ProblemException.badRequest("Request body must be a JSON object");
-    }
-    JsonNode model = object.get("model");
-    if (model == null || !model.isString() || model.stringValue().isBlank()) {
-      throw ProblemException.invalidParameter("model", "model is required (a string naming the model)");
-    }
-    return new JsonRequest(object, model.stringValue(), bytes.length, bytes);
   }
 }
