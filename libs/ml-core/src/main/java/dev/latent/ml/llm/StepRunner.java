@@ -22,8 +22,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * One cached forward step for serving: appends {@code t} tokens to each of a batch of sequences
  * (each at its own position), writes their K/V into the paged cache and returns float32 logits.
- * Prefill chunks are steps of one sequence with {@code t > 1}; decode is {@code t = 1}. Every array
- * lives in one scope per step.
+ * Prefill chunks are steps of one sequence with {@code t > 1}; decode is {@code t = 1}; a ragged
+ * step gives each sequence its own count (decode rows and prompt chunks together, see
+ * {@link #step(List, List, List, int)}). Every array lives in one scope per step.
  */
 final class StepRunner {
 

@@ -134,6 +134,17 @@ public final class Transformer implements AutoCloseable {
         .mapToLong(a -> a.getShape().size() * a.getDataType().getNumOfBytes()).sum();
   }
 
+  /**
+   * Bytes of this model's float32 panel copies ({@link ModelOptions#f32Panels}) once made: every
+   * matrix's, bar an untied embedding table (only looked up, it never gets one). Each copy is made
+   * at its matrix's first product; 0 when panels are off or unavailable here.
+   */
+  public long panelBytes() {
+    NDArray table = config.tieWordEmbeddings() ? null : weights.parameters().get("model.embed_tokens.weight");
+    return weights.parameters().values().stream().filter(a -> a != table)
+        .mapToLong(dev.latent.ml.llm.kernel.KernelWeights::panelBytes).sum();
+  }
+
   /** A paged KV cache for this model on its device, in its dtype. */
   public PagedKvCache newKvCache(int numBlocks, int blockSize) {
     return newKvCache(numBlocks, blockSize, options.dtype());

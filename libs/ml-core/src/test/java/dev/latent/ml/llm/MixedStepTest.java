@@ -177,6 +177,11 @@ class MixedStepTest {
       assumeTrue(KernelWeights.panelsAvailable(), "8-lane vectors (AVX2) for the panels");
       assertThat(((F32Matrix) KernelWeights.of(plain.parameters().get(w))).hasPanels()).isFalse();
       assertThat(((F32Matrix) KernelWeights.of(panels.parameters().get(w))).hasPanels()).isTrue();
+      // tiny gqa: dim 32, 4 heads of 8, 2 kv heads, hidden 48, 2 layers, untied vocab 97;
+      // rows rounded up to whole 16-row panels: qkv 64, o 32, gate|up 96, down 32, head 112
+      long perLayer = (64L * 32 + 32 * 32 + 96 * 32 + 32 * 48) * Float.BYTES;
+      assertThat(panels.panelBytes()).isEqualTo(2 * perLayer + 112L * 32 * Float.BYTES);
+      assertThat(plain.panelBytes()).isZero();
       assertThat(ModelOptions.cpu().withDtype(DataType.FLOAT32).withF32Panels(true).withDtype(DataType.FLOAT32)
           .f32Panels()).as("kept by withDtype").isTrue();
     }

@@ -48,8 +48,10 @@ final class MixedBench {
       try (PagedKvCache cache = model.newKvCache(2 * blocks(length), BLOCK, kvDtype)) {
         for (int r = -2; r < runs; r++) { // r < 0: warm-up of both paths
           int[] ids = randomTokens(random, length, vocab);
+          long java0 = model.javaSteps();
           double[] j = time(() -> {
             KvSequence s = cache.newSequence();
+            cache.reserveWhole(s, ids.length);
             model.step(List.of(s), List.of(ids), null);
             cache.release(s);
           });
@@ -58,6 +60,9 @@ final class MixedBench {
             model.prefill(s, ids);
             cache.release(s);
           });
+          if (model.javaSteps() != java0 + 1) {
+            throw new IllegalStateException("the Java pass did not run (a sequence not one run of the pool)");
+          }
           if (r >= 0) {
             java[r] = j;
             djl[r] = d;
@@ -86,12 +91,12 @@ final class MixedBench {
     int warmup = 2;
     int perDecode = prompt + chunks.length * (warmup + steps) + 1;
     int chunkBlocks = 2 * blocks(prompt);
-    try (PagedKvCache cache = model.newKvCache(batch * blocks(perDecode) + 3 * chunkBlocks, BLOCK, kvDtype)) {
+    try (PagedKvCache cache = model.newKvCache(batch * blocks(perDecode) + 4 * chunkBlocks, BLOCK, kvDtype)) {
       List<KvSequence> decoding = new ArrayList<>();
       int[] next = new int[batch];
       for (int b = 0; b < batch; b++) {
         KvSequence s = cache.newSequence();
-        cache.reserve(s, perDecode);
+        cache.reserveWhole(s, perDecode); // packed from the start: the rest stays one free run
         decoding.add(s);
         next[b] = argmax(model.prefill(s, randomTokens(random, prompt, vocab)));
       }
@@ -100,6 +105,8 @@ final class MixedBench {
         double[][] mixed = new double[steps][];
         double[][] alone = new double[steps][];
         double[][] djl = new double[steps][];
+        int mixedInJava = 0;
+        int aloneInJava = 0;
         for (int i = -warmup; i < steps; i++) {
           int[] now = next;
           List<KvSequence> seqs = new ArrayList<>(decoding);
@@ -112,12 +119,15 @@ final class MixedBench {
             tokens.add(prompts.take(chunk));
           }
           float[][][] logits = new float[1][][];
+          long java0 = model.javaSteps();
           double[] m = time(() -> logits[0] = model.step(seqs, tokens, null));
+          long java1 = model.javaSteps();
           for (int b = 0; b < batch; b++) {
             next[b] = argmax(logits[0][b]);
           }
           double[] a = chunk == 0 ? null : prompts.alone(chunk, ids -> {
             KvSequence s = cache.newSequence();
+            cache.reserveWhole(s, ids.length);
             double[] t = time(() -> model.step(List.of(s), List.of(ids), null));
             cache.release(s);
             return t;
@@ -128,7 +138,10 @@ final class MixedBench {
             cache.release(s);
             return t;
           });
+          long java2 = model.javaSteps();
           if (i >= 0) {
+            mixedInJava += (int) (java1 - java0);
+            aloneInJava += (int) (java2 - java1);
             mixed[i] = m;
             alone[i] = a;
             djl[i] = d;
@@ -148,7 +161,9 @@ final class MixedBench {
           put(out, "chunk_java", median(alone), chunk);
           put(out, "chunk_djl", median(djl), chunk);
         }
-        out.put("java_steps", model.javaSteps());
+        // how many measured steps ran as one Java pass (the rest ran separately: a sequence not one run)
+        out.put("mixed_steps_in_java", mixedInJava);
+        out.put("chunk_java_steps_in_java", aloneInJava);
         print.accept(out);
       }
     }

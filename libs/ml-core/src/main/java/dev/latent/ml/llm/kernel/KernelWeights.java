@@ -180,6 +180,17 @@ public final class KernelWeights {
     }
   }
 
+  /**
+   * Bytes the panel copy of {@code weight} takes, or will take once its first product makes it
+   * (rows rounded up to whole panels); 0 when its products do not run on panels.
+   */
+  public static long panelBytes(NDArray weight) {
+    if (!PANEL_WEIGHTS.contains(weight.getUid()) || !(registered(weight) instanceof F32Matrix m)) {
+      return 0;
+    }
+    return (long) (m.rows() + F32Panels.WIDTH - 1) / F32Panels.WIDTH * F32Panels.WIDTH * m.cols() * Float.BYTES;
+  }
+
   /** Bytes of the panel copies made so far (the bench prints it). */
   public static long panelBytes() {
     return KERNELS.values().stream().mapToLong(k -> k instanceof F32Matrix f ? f.panelBytes() : 0).sum();
