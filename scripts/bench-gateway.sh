@@ -18,8 +18,13 @@ if [ "${LATENT_BENCH_SKIP_BUILD:-0}" != 1 ] || [ ! -f gateway/target/bench.class
   ./mvnw -q -B -ntp -pl gateway -am package dependency:build-classpath -DskipTests \
     -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test >&2
 fi
-CP="gateway/target/test-classes:gateway/target/classes:$(cat gateway/target/bench.classpath)"
+# A copy of the classes and the jar: a build of the module during the run (it takes minutes) would
+# otherwise change them under the running bench and gateways.
+SNAPSHOT=$(mktemp -d "${TMPDIR:-/tmp}/latent-bench-gateway.XXXXXX")
+trap 'rm -rf "$SNAPSHOT"' EXIT
+cp -r gateway/target/test-classes gateway/target/classes gateway/target/gateway.jar "$SNAPSHOT/"
+CP="$SNAPSHOT/test-classes:$SNAPSHOT/classes:$(cat gateway/target/bench.classpath)"
 # The gateways run with the JVM options ./platform up gives the gateway (its heap + gateway/jvm.options).
 . "$ROOT/scripts/platform-services.sh"
-exec "$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" dev.latent.gateway.bench.GatewayBench \
-  --jar gateway/target/gateway.jar --java "$JAVA_HOME/bin/java" --gateway-jvm "$(service_java_opts gateway)" "$@"
+"$JAVA_HOME/bin/java" -Xmx512m -cp "$CP" dev.latent.gateway.bench.GatewayBench \
+  --jar "$SNAPSHOT/gateway.jar" --java "$JAVA_HOME/bin/java" --gateway-jvm "$(service_java_opts gateway)" "$@"
