@@ -26,12 +26,12 @@ import org.springframework.util.unit.DataSize;
  *     memory-bound and does not; on a CPU shared with other work, 1 avoids OpenMP threads waiting
  *     on each other (see docs/inference.md)
  * @param prefillMode how prompts are computed next to the running sequences ({@link PrefillMode}):
- *     {@code first} (default): each step computes its chunks first (at most {@code prefillChunk}
- *     tokens) with all the engine's threads, then decodes; {@code beside}: chunks on their own
- *     thread (one engine thread) while the scheduler thread decodes; {@code mixed}: one engine step
- *     carries the decode tokens and prompt chunks together, up to {@code stepTokenBudget} tokens.
- *     Prefill first costs 22% less service CPU per token than beside at c=16 on 110m
- *     (docs/inference.md, sixth serving session)
+ *     {@code mixed} (default): one engine step carries the decode tokens and prompt chunks
+ *     together, up to {@code stepTokenBudget} tokens; {@code first}: each step computes its chunks
+ *     first (at most {@code prefillChunk} tokens) with all the engine's threads, then decodes;
+ *     {@code beside}: chunks on their own thread (one engine thread) while the scheduler thread
+ *     decodes. At c=16 on 110m mixed served 46.7 tok/s against first's 39.4 back to back (20.2 vs
+ *     22.1 service CPU ms per token; docs/inference.md, seventh serving session)
  * @param kvCacheDtype how the KV cache stores K/V, apart from the weights' dtype (vLLM's
  *     {@code kv_cache_dtype}): {@code bf16} (default; on a GPU, whose attention cannot read a bf16
  *     pool, f16), {@code f16} (llama.cpp's default), {@code f32}, or {@code auto} (the model's
@@ -45,7 +45,9 @@ import org.springframework.util.unit.DataSize;
  *     which a served model never gets (adapters are applied per request, not merged)
  * @param stepTokenBudget tokens one engine step holds in the {@code mixed} prefill mode: every
  *     decoding sequence's next token, and prompt chunks up to the rest (vLLM's
- *     {@code max_num_batched_tokens}); must exceed {@code maxBatch} so prompts always progress
+ *     {@code max_num_batched_tokens}); must exceed {@code maxBatch} so prompts always progress.
+ *     272 = a full batch of 16 + a 256-token chunk: the engine's cost per chunk row is at its
+ *     floor from ~128 rows (docs/engine.md); a running stream waits at most one such step
  */
 @ConfigurationProperties("latent.inference.runtime")
 public record RuntimeProperties(
@@ -61,10 +63,10 @@ public record RuntimeProperties(
     @DefaultValue("true") boolean seeded,
     @DefaultValue("15m") String seededShape,
     @DefaultValue("0") int threads,
-    @DefaultValue("first") PrefillMode prefillMode,
+    @DefaultValue("mixed") PrefillMode prefillMode,
     @DefaultValue("bf16") String kvCacheDtype,
     @DefaultValue("true") boolean f32Panels,
-    @DefaultValue("64") int stepTokenBudget) {
+    @DefaultValue("272") int stepTokenBudget) {
 
   public RuntimeProperties {
     if (threads < 0) {

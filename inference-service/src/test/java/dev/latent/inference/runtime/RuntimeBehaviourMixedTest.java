@@ -3,9 +3,8 @@ package dev.latent.inference.runtime;
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
- * {@link RuntimeBehaviourTest} with decode tokens and prompt chunks in one engine step (a budget
- * of 24 tokens cuts the test prompts into chunks that depend on what else runs): batching stays
- * invisible there too.
+ * {@link RuntimeBehaviourTest} (the default, mixed steps) with a step budget of 24 tokens, which
+ * cuts the test prompts into chunks that depend on what else runs: batching stays invisible.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
     properties = {"latent.inference.runtime.prefill-mode=mixed",
