@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -43,12 +42,6 @@ final class F32Panels {
   private static final long FETCH_BYTES = 256 * 1024;
   /** From this many inputs on a block is read densely first (it pays only when groups share it). */
   private static final int FETCH_FROM = 4;
-  /** From this many inputs on the product runs in column and input blocks ({@link #blocked}). */
-  static final int BLOCK_FROM = 24;
-  /** Columns per block at most: a panel's slice, 16 × 256 × 4 B = 16 KB, stays in a 32 KB L1. */
-  static final int KC = 256;
-  /** Input bytes per block at most: half of a 512 KB L2. */
-  static final long INPUT_BYTES = 256 * 1024;
 
   /** Where {@link #fetch}'s reads go, so that the JIT keeps them. */
   static volatile int sink;
@@ -106,15 +99,8 @@ final class F32Panels {
     int end = (to + WIDTH - 1) / WIDTH;
     if (n == 1) {
       one(x, y, first, end, scratch);
-    } else if (n < BLOCK_FROM) {
-      streamed(x, n, y, first, end, scratch);
-    } else {
-      blocked(x, n, y, first, end, scratch);
+      return;
     }
-  }
-
-  /** Every tile over all columns, panel after panel, each block of panels read densely first. */
-  private void streamed(float[] x, int n, float[] y, int first, int end, float[] scratch) {
     int seen = 0;
     for (int b = first; b < end; b += fetchPanels) {
       int e = Math.min(end, b + fetchPanels);
@@ -122,143 +108,24 @@ final class F32Panels {
         seen |= fetch(b, e);
       }
       for (int j = b; j < e; j++) {
-        tiles(x, 0, n, y, j, 0, cols, scratch);
-      }
-    }
-    sink = seen;
-  }
-
-  /**
-   * Blocks of inputs whose rows fit half of L2 ({@link #INPUT_BYTES}), each copied into groups of
-   * six interleaved by column ({@link #pack6}: one input stream per tile instead of six); per
-   * block, panel after panel, each panel in slices of at most {@link #KC} columns. A slice stays in
-   * L1 while all of the block's tiles read it. A tile stores its accumulators into {@code y} at the
-   * end of a slice and loads them at the start of the next (from L1: one panel's outputs of one
-   * block), so each output is still one FMA chain over the columns in order.
-   */
-  private void blocked(float[] x, int n, float[] y, int first, int end, float[] scratch) {
-    int kBlocks = (cols + KC - 1) / KC;
-    int kc = (cols + kBlocks - 1) / kBlocks;
-    int fit = (int) Math.max(6, INPUT_BYTES / ((long) cols * Float.BYTES) / 6 * 6);
-    int iBlocks = (n + fit - 1) / fit;
-    int mc = ((n + iBlocks - 1) / iBlocks + 5) / 6 * 6;
-    float[] packed = new float[mc * cols];
-    int seen = 0;
-    for (int i0 = 0; i0 < n; i0 += mc) {
-      int i1 = Math.min(n, i0 + mc);
-      pack6(x, i0, i1, packed);
-      for (int j = first; j < end; j++) {
-        seen |= fetch(j, j + 1);
-        for (int k0 = 0; k0 < cols; k0 += kc) {
-          int k1 = Math.min(cols, k0 + kc);
-          for (int i = i0; i < i1; i += 6) {
-            tile6p(packed, (i - i0) * cols, i, Math.min(6, i1 - i), y, j, k0, k1, scratch);
+        int i = 0;
+        for (; i + 6 <= n; i += 6) {
+          tile6(x, i, y, j, scratch);
+        }
+        switch (n - i) { // the rest in one or two tiles: each tile reads the panel once more
+          case 5 -> {
+            tile3(x, i, y, j, scratch);
+            tile2(x, i + 3, y, j, scratch);
           }
+          case 4 -> tile4(x, i, y, j, scratch);
+          case 3 -> tile3(x, i, y, j, scratch);
+          case 2 -> tile2(x, i, y, j, scratch);
+          case 1 -> tile1(x, i, y, j, scratch);
+          default -> { }
         }
       }
     }
     sink = seen;
-  }
-
-  /**
-   * Inputs {@code [i0, i1)} as groups of six {@code [cols][6]}, the last group padded with zeros:
-   * group {@code g}'s column {@code c} at {@code (g * cols + c) * 6}.
-   */
-  private void pack6(float[] x, int i0, int i1, float[] packed) {
-    int padded = i0 + (i1 - i0 + 5) / 6 * 6;
-    for (int i = i0; i < padded; i++) {
-      int g = (i - i0) / 6;
-      int q = (i - i0) % 6;
-      int to = g * cols * 6 + q;
-      if (i < i1) {
-        int from = i * cols;
-        for (int c = 0; c < cols; c++) {
-          packed[to + c * 6] = x[from + c];
-        }
-      } else {
-        for (int c = 0; c < cols; c++) {
-          packed[to + c * 6] = 0f;
-        }
-      }
-    }
-  }
-
-  /**
-   * Panel {@code j} × the packed group starting at {@code xp[g]} (inputs {@code i..i+m-1}, {@code m <= 6}; the
-   * padding inputs' outputs are dropped).
-   */
-  private void tile6p(float[] xp, int g, int i, int m, float[] y, int j, int k0, int k1, float[] scratch) {
-    FloatVector a0 = start(y, i, j, 0, k0, scratch);
-    FloatVector b0 = start(y, i, j, 1, k0, scratch);
-    FloatVector a1 = m > 1 ? start(y, i + 1, j, 0, k0, scratch) : FloatVector.zero(F);
-    FloatVector b1 = m > 1 ? start(y, i + 1, j, 1, k0, scratch) : FloatVector.zero(F);
-    FloatVector a2 = m > 2 ? start(y, i + 2, j, 0, k0, scratch) : FloatVector.zero(F);
-    FloatVector b2 = m > 2 ? start(y, i + 2, j, 1, k0, scratch) : FloatVector.zero(F);
-    FloatVector a3 = m > 3 ? start(y, i + 3, j, 0, k0, scratch) : FloatVector.zero(F);
-    FloatVector b3 = m > 3 ? start(y, i + 3, j, 1, k0, scratch) : FloatVector.zero(F);
-    FloatVector a4 = m > 4 ? start(y, i + 4, j, 0, k0, scratch) : FloatVector.zero(F);
-    FloatVector b4 = m > 4 ? start(y, i + 4, j, 1, k0, scratch) : FloatVector.zero(F);
-    FloatVector a5 = m > 5 ? start(y, i + 5, j, 0, k0, scratch) : FloatVector.zero(F);
-    FloatVector b5 = m > 5 ? start(y, i + 5, j, 1, k0, scratch) : FloatVector.zero(F);
-    long o = ((long) j * cols + k0) * WIDTH;
-    int at = g + k0 * 6;
-    for (int c = k0; c < k1; c++, o += WIDTH, at += 6) {
-      FloatVector lo = w(o);
-      FloatVector hi = w(o + 8);
-      FloatVector v = x(xp, at);
-      a0 = lo.fma(v, a0);
-      b0 = hi.fma(v, b0);
-      v = x(xp, at + 1);
-      a1 = lo.fma(v, a1);
-      b1 = hi.fma(v, b1);
-      v = x(xp, at + 2);
-      a2 = lo.fma(v, a2);
-      b2 = hi.fma(v, b2);
-      v = x(xp, at + 3);
-      a3 = lo.fma(v, a3);
-      b3 = hi.fma(v, b3);
-      v = x(xp, at + 4);
-      a4 = lo.fma(v, a4);
-      b4 = hi.fma(v, b4);
-      v = x(xp, at + 5);
-      a5 = lo.fma(v, a5);
-      b5 = hi.fma(v, b5);
-    }
-    put(a0, b0, y, i, j, scratch);
-    if (m > 1) {
-      put(a1, b1, y, i + 1, j, scratch);
-    }
-    if (m > 2) {
-      put(a2, b2, y, i + 2, j, scratch);
-    }
-    if (m > 3) {
-      put(a3, b3, y, i + 3, j, scratch);
-    }
-    if (m > 4) {
-      put(a4, b4, y, i + 4, j, scratch);
-    }
-    if (m > 5) {
-      put(a5, b5, y, i + 5, j, scratch);
-    }
-  }
-
-  /** Inputs {@code [i0, i1)} × panel {@code j} over columns {@code [k0, k1)}. */
-  private void tiles(float[] x, int i0, int i1, float[] y, int j, int k0, int k1, float[] scratch) {
-    int i = i0;
-    for (; i + 6 <= i1; i += 6) {
-      tile6(x, i, y, j, k0, k1, scratch);
-    }
-    switch (i1 - i) { // the rest in one or two tiles: each tile reads the panel once more
-      case 5 -> {
-        tile3(x, i, y, j, k0, k1, scratch);
-        tile2(x, i + 3, y, j, k0, k1, scratch);
-      }
-      case 4 -> tile4(x, i, y, j, k0, k1, scratch);
-      case 3 -> tile3(x, i, y, j, k0, k1, scratch);
-      case 2 -> tile2(x, i, y, j, k0, k1, scratch);
-      case 1 -> tile1(x, i, y, j, k0, k1, scratch);
-      default -> { }
-    }
   }
 
   /** Reads one int of every cache line of panels {@code [b, e)} in four interleaved streams. */
@@ -286,24 +153,6 @@ final class F32Panels {
       hi.intoArray(scratch, 8);
       System.arraycopy(scratch, 0, y, at, rows - r);
     }
-  }
-
-  /**
-   * Panel {@code j}'s accumulator {@code half} (0: rows 0–7, 1: rows 8–15) of input {@code i}
-   * before column {@code k0}: zero at the first column, else what {@link #put} stored.
-   */
-  private FloatVector start(float[] y, int i, int j, int half, int k0, float[] scratch) {
-    if (k0 == 0) {
-      return FloatVector.zero(F);
-    }
-    int r = j * WIDTH;
-    int at = i * rows + r;
-    if (r + WIDTH <= rows) {
-      return FloatVector.fromArray(F, y, at + half * 8);
-    }
-    Arrays.fill(scratch, 0f);
-    System.arraycopy(y, at, scratch, 0, rows - r);
-    return FloatVector.fromArray(F, scratch, half * 8);
   }
 
   /**
@@ -344,32 +193,32 @@ final class F32Panels {
       put(a3, b3, y, 0, j + 3 * s, scratch);
     }
     for (int j = first + 4 * s; j < end; j++) {
-      tile1(x, 0, y, j, 0, cols, scratch);
+      tile1(x, 0, y, j, scratch);
     }
   }
 
   /** Panel {@code j} × inputs {@code i..i+5}. */
-  private void tile6(float[] x, int i, float[] y, int j, int k0, int k1, float[] scratch) {
+  private void tile6(float[] x, int i, float[] y, int j, float[] scratch) {
     int x0 = i * cols;
     int x1 = x0 + cols;
     int x2 = x1 + cols;
     int x3 = x2 + cols;
     int x4 = x3 + cols;
     int x5 = x4 + cols;
-    FloatVector a0 = start(y, i, j, 0, k0, scratch);
-    FloatVector b0 = start(y, i, j, 1, k0, scratch);
-    FloatVector a1 = start(y, i + 1, j, 0, k0, scratch);
-    FloatVector b1 = start(y, i + 1, j, 1, k0, scratch);
-    FloatVector a2 = start(y, i + 2, j, 0, k0, scratch);
-    FloatVector b2 = start(y, i + 2, j, 1, k0, scratch);
-    FloatVector a3 = start(y, i + 3, j, 0, k0, scratch);
-    FloatVector b3 = start(y, i + 3, j, 1, k0, scratch);
-    FloatVector a4 = start(y, i + 4, j, 0, k0, scratch);
-    FloatVector b4 = start(y, i + 4, j, 1, k0, scratch);
-    FloatVector a5 = start(y, i + 5, j, 0, k0, scratch);
-    FloatVector b5 = start(y, i + 5, j, 1, k0, scratch);
-    long o = ((long) j * cols + k0) * WIDTH;
-    for (int c = k0; c < k1; c++, o += WIDTH) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    FloatVector a4 = FloatVector.zero(F);
+    FloatVector b4 = FloatVector.zero(F);
+    FloatVector a5 = FloatVector.zero(F);
+    FloatVector b5 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
       FloatVector lo = w(o);
       FloatVector hi = w(o + 8);
       FloatVector v = x(x, x0 + c);
@@ -400,21 +249,21 @@ final class F32Panels {
   }
 
   /** Panel {@code j} × inputs {@code i..i+3}. */
-  private void tile4(float[] x, int i, float[] y, int j, int k0, int k1, float[] scratch) {
+  private void tile4(float[] x, int i, float[] y, int j, float[] scratch) {
     int x0 = i * cols;
     int x1 = x0 + cols;
     int x2 = x1 + cols;
     int x3 = x2 + cols;
-    FloatVector a0 = start(y, i, j, 0, k0, scratch);
-    FloatVector b0 = start(y, i, j, 1, k0, scratch);
-    FloatVector a1 = start(y, i + 1, j, 0, k0, scratch);
-    FloatVector b1 = start(y, i + 1, j, 1, k0, scratch);
-    FloatVector a2 = start(y, i + 2, j, 0, k0, scratch);
-    FloatVector b2 = start(y, i + 2, j, 1, k0, scratch);
-    FloatVector a3 = start(y, i + 3, j, 0, k0, scratch);
-    FloatVector b3 = start(y, i + 3, j, 1, k0, scratch);
-    long o = ((long) j * cols + k0) * WIDTH;
-    for (int c = k0; c < k1; c++, o += WIDTH) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    FloatVector b3 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
       FloatVector lo = w(o);
       FloatVector hi = w(o + 8);
       FloatVector v = x(x, x0 + c);
@@ -437,18 +286,18 @@ final class F32Panels {
   }
 
   /** Panel {@code j} × inputs {@code i..i+2}. */
-  private void tile3(float[] x, int i, float[] y, int j, int k0, int k1, float[] scratch) {
+  private void tile3(float[] x, int i, float[] y, int j, float[] scratch) {
     int x0 = i * cols;
     int x1 = x0 + cols;
     int x2 = x1 + cols;
-    FloatVector a0 = start(y, i, j, 0, k0, scratch);
-    FloatVector b0 = start(y, i, j, 1, k0, scratch);
-    FloatVector a1 = start(y, i + 1, j, 0, k0, scratch);
-    FloatVector b1 = start(y, i + 1, j, 1, k0, scratch);
-    FloatVector a2 = start(y, i + 2, j, 0, k0, scratch);
-    FloatVector b2 = start(y, i + 2, j, 1, k0, scratch);
-    long o = ((long) j * cols + k0) * WIDTH;
-    for (int c = k0; c < k1; c++, o += WIDTH) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector b2 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
       FloatVector lo = w(o);
       FloatVector hi = w(o + 8);
       FloatVector v = x(x, x0 + c);
@@ -467,15 +316,15 @@ final class F32Panels {
   }
 
   /** Panel {@code j} × inputs {@code i, i+1}. */
-  private void tile2(float[] x, int i, float[] y, int j, int k0, int k1, float[] scratch) {
+  private void tile2(float[] x, int i, float[] y, int j, float[] scratch) {
     int x0 = i * cols;
     int x1 = x0 + cols;
-    FloatVector a0 = start(y, i, j, 0, k0, scratch);
-    FloatVector b0 = start(y, i, j, 1, k0, scratch);
-    FloatVector a1 = start(y, i + 1, j, 0, k0, scratch);
-    FloatVector b1 = start(y, i + 1, j, 1, k0, scratch);
-    long o = ((long) j * cols + k0) * WIDTH;
-    for (int c = k0; c < k1; c++, o += WIDTH) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector b0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector b1 = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
       FloatVector lo = w(o);
       FloatVector hi = w(o + 8);
       FloatVector v = x(x, x0 + c);
@@ -490,12 +339,12 @@ final class F32Panels {
   }
 
   /** Panel {@code j} × input {@code i}. */
-  private void tile1(float[] x, int i, float[] y, int j, int k0, int k1, float[] scratch) {
+  private void tile1(float[] x, int i, float[] y, int j, float[] scratch) {
     int x0 = i * cols;
-    FloatVector a = start(y, i, j, 0, k0, scratch);
-    FloatVector b = start(y, i, j, 1, k0, scratch);
-    long o = ((long) j * cols + k0) * WIDTH;
-    for (int c = k0; c < k1; c++, o += WIDTH) {
+    FloatVector a = FloatVector.zero(F);
+    FloatVector b = FloatVector.zero(F);
+    long o = (long) j * cols * WIDTH;
+    for (int c = 0; c < cols; c++, o += WIDTH) {
       FloatVector v = x(x, x0 + c);
       a = w(o).fma(v, a);
       b = w(o + 8).fma(v, b);
