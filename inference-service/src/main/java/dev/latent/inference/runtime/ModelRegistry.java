@@ -203,6 +203,12 @@ public class ModelRegistry implements DisposableBean {
       // memory: the weights, the KV budget, and with f32 panels one more copy of the f32 matrices
       boolean panels = model.options().f32Panels() && model.options().weightDtype() == DataType.FLOAT32
           && KernelWeights.panelsAvailable();
+      if (properties.prefillMode() == PrefillMode.MIXED && !panels) {
+        // without panels (bf16 weights, f32-panels false) the Java pass computes prompt rows at
+        // ~60% of MKL's speed: chunks of 64+ rows cost more mixed than through prefill
+        log.warn("{}: prefill-mode mixed without f32 panels computes prompts slower than"
+            + " prefill-mode first (docs/inference.md)", name);
+      }
       log.info("serving {}: weights {} MB{}, {} KV blocks of {} tokens ({} bytes/token, {})", name,
           model.parameterBytes() >> 20, panels ? " + a panel copy of the f32 matrices (at first use)" : "",
           blocks, properties.blockSize(), bytesPerToken, kvDtype);
