@@ -20,7 +20,8 @@ class F32PanelsTest {
   @ParameterizedTest(name = "{0}x{1}, batch {2}")
   @CsvSource({
       "1, 1, 1", "3, 7, 1", "15, 31, 2", "16, 33, 3", "17, 65, 1", "37, 100, 5", "64, 257, 16",
-      "9, 768, 1", "70, 768, 16", "130, 1001, 4", "2, 2048, 17", "6, 9, 7", "40, 40, 13"})
+      "9, 768, 1", "70, 768, 16", "130, 1001, 4", "2, 2048, 17", "6, 9, 7", "40, 40, 13",
+      "70, 768, 80", "33, 2048, 48"})
   void productEqualsADoublePrecisionReference(int rows, int cols, int batch) {
     SplittableRandom random = new SplittableRandom(rows * 1000L + cols);
     float[] w = gaussian(random, rows * cols);
@@ -42,11 +43,12 @@ class F32PanelsTest {
   /**
    * Each input's outputs are bit for bit what that input alone gives: 61 rows are three full panels
    * and a partial one (batch 1 runs them four a quarter apart, then one), 300 columns make
-   * several fetch blocks, and batches 2–17 cover the 6-, 4- and 1-input tiles. The serving
+   * several fetch blocks, and batches 2–17 cover the 6-, 4- and 1-input tiles; 48, 80 and 272 are
+   * mixed steps' sizes (16 decoding rows and a prompt chunk of 32, 64 or 256 rows). The serving
    * runtime relies on it (greedy outputs of concurrent streams equal the same prompts one at a time).
    */
   @ParameterizedTest(name = "batch {0}")
-  @CsvSource({"2", "3", "4", "5", "6", "7", "9", "10", "11", "12", "13", "16", "17", "32"})
+  @CsvSource({"2", "3", "4", "5", "6", "7", "9", "10", "11", "12", "13", "16", "17", "32", "48", "80", "272"})
   void eachInputGivesTheBitsItGivesAlone(int batch) {
     int rows = 61 * 16 + 5;
     int cols = 300;
@@ -65,7 +67,7 @@ class F32PanelsTest {
   }
 
   @ParameterizedTest(name = "batch {0}")
-  @CsvSource({"1", "3", "16"})
+  @CsvSource({"1", "3", "16", "80"})
   void rowsSplitOverThreadsGiveTheSameResults(int batch) {
     int rows = 515;
     int cols = 777; // 1.6 MB: split into several parts of whole panels
