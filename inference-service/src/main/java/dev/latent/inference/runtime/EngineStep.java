@@ -61,6 +61,8 @@ final class EngineStep {
       logits = model.decode(seqs, tokens, anyLora ? loras : null);
     }
     long t1 = System.nanoTime();
+    scheduler.metrics().engineStep(scheduler.modelId(), rows.decodeRows(), rows.promptTokens(),
+        context, scattered, t1 - t0);
     List<Sequence> next = new ArrayList<>(n);
     List<float[]> nextLogits = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -79,7 +81,6 @@ final class EngineStep {
     for (int i = 0; i < picks.length; i++) {
       Emitter.emit(scheduler, next.get(i), picks[i]);
     }
-    scheduler.metrics().engineStep(scheduler.modelId(), rows.decodeRows(), rows.promptTokens(),
-        context, scattered, t1 - t0, System.nanoTime() - t1);
+    scheduler.metrics().stepEmit(scheduler.modelId(), System.nanoTime() - t1);
   }
 }

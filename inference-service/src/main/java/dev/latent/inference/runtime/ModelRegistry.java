@@ -9,7 +9,6 @@ import dev.latent.ml.llm.ModelOptions;
 import dev.latent.ml.llm.Transformer;
 import dev.latent.ml.llm.cache.KvFormat;
 import dev.latent.ml.llm.cache.PagedKvCache;
-import dev.latent.ml.llm.kernel.KernelWeights;
 import dev.latent.ml.llm.io.CheckpointException;
 import dev.latent.ml.text.ChatTemplate;
 import dev.latent.ml.text.Tokenizer;
@@ -201,8 +200,8 @@ public class ModelRegistry implements DisposableBean {
           model.config().vocabSize(), scheduler);
       models.put(name, served);
       // memory: the weights, the KV budget, and with f32 panels one more copy of the f32 matrices
-      boolean panels = model.options().f32Panels() && model.options().weightDtype() == DataType.FLOAT32
-          && KernelWeights.panelsAvailable();
+      long panelBytes = model.panelBytes();
+      boolean panels = panelBytes > 0;
       if (properties.prefillMode() == PrefillMode.MIXED && !panels) {
         // without panels (bf16 weights, f32-panels false) the Java pass computes prompt rows at
         // ~60% of MKL's speed: chunks of 64+ rows cost more mixed than through prefill
@@ -210,7 +209,7 @@ public class ModelRegistry implements DisposableBean {
             + " prefill-mode first (docs/inference.md)", name);
       }
       log.info("serving {}: weights {} MB{}, {} KV blocks of {} tokens ({} bytes/token, {})", name,
-          model.parameterBytes() >> 20, panels ? " + a panel copy of the f32 matrices (at first use)" : "",
+          model.parameterBytes() >> 20, panels ? " + " + (panelBytes >> 20) + " MB f32 panel copy" : "",
           blocks, properties.blockSize(), bytesPerToken, kvDtype);
       return served;
     } catch (IOException | RuntimeException e) {

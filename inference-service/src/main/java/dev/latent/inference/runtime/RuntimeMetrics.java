@@ -1,6 +1,5 @@
 package dev.latent.inference.runtime;
 
-import dev.latent.ml.llm.kernel.KernelWeights;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -27,10 +26,6 @@ public class RuntimeMetrics {
 
   public RuntimeMetrics(MeterRegistry registry) {
     this.registry = registry;
-    // the engine makes each panel copy at the weight's first product and frees it with the model
-    Gauge.builder("latent.inference.model.f32.panel.bytes", KernelWeights::panelBytes)
-        .description("bytes of the float32 weights' panel copies (f32-panels), all models")
-        .register(registry);
   }
 
   void register(String model, Scheduler scheduler) {
@@ -50,6 +45,9 @@ public class RuntimeMetrics {
             .tag("model", model).register(registry),
         Gauge.builder("latent.inference.engine.threads", scheduler, Scheduler::engineThreads)
             .description("PyTorch threads of the decode steps; prompt chunks beside them take one")
+            .tag("model", model).register(registry),
+        Gauge.builder("latent.inference.model.f32.panel.bytes", scheduler, Scheduler::panelBytes)
+            .description("bytes of the model's f32 panel copies (f32-panels): one more copy of its matrices")
             .tag("model", model).register(registry),
         FunctionCounter.builder("latent.inference.engine.java.steps", scheduler, Scheduler::javaSteps)
             .description("mixed steps that ran as one pass of the engine's Java kernels (the rest: its fallback)")
@@ -101,21 +99,20 @@ public class RuntimeMetrics {
   }
 
   /**
-   * Engine time of one batched step and the runtime's time to sample and stream it:
-   * {@code decodeRows} sequences decoding one token each and {@code promptTokens} prompt tokens of
-   * others (mixed prefill mode; 0 otherwise). The engine time is tagged {@code phase=decode}
-   * without prompt tokens, {@code mixed} with both, {@code prefill} with prompt tokens only.
-   * {@code contextTokens} is what the decode rows' attention read: their cached tokens summed (the
-   * step's cost grows with it, ~37 KB of bf16 K/V per token on 110m); {@code scattered}: some
-   * sequence's KV blocks were not one run of the pool, so the engine took its slower gather path.
+   * Engine time of one batched step: {@code decodeRows} sequences decoding one token each and
+   * {@code promptTokens} prompt tokens of others (mixed prefill mode; 0 otherwise), tagged
+   * {@code phase=decode} without prompt tokens, {@code mixed} with both, {@code prefill} with
+   * prompt tokens only. {@code contextTokens} is what the decode rows' attention read: their
+   * cached tokens summed (the step's cost grows with it, ~37 KB of bf16 K/V per token on 110m);
+   * {@code scattered}: some sequence's KV blocks were not one run of the pool, so the engine took
+   * its slower gather path. Recorded before the step's tokens are streamed, so a client that saw
+   * them sees the step counted.
    */
   void engineStep(String model, int decodeRows, int promptTokens, long contextTokens,
-      boolean scattered, long engineNanos, long emitNanos) {
+      boolean scattered, long engineNanos) {
     String phase = promptTokens == 0 ? "decode" : decodeRows == 0 ? "prefill" : "mixed";
     Timer.builder("latent.inference.step.engine").tag("model", model).tag("phase", phase)
         .register(registry).record(Duration.ofNanos(engineNanos));
-    Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
-        .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
     if (decodeRows > 0) {
       registry.summary("latent.inference.step.batch", "model", model).record(decodeRows);
       registry.summary("latent.inference.step.context.tokens", "model", model).record(contextTokens);
@@ -124,6 +121,12 @@ public class RuntimeMetrics {
     Counter.builder("latent.inference.step.scattered")
         .description("engine steps with a sequence whose KV blocks are not adjacent (engine gathers)")
         .tag("model", model).register(registry).increment(scattered ? 1 : 0);
+  }
+
+  /** The runtime's time to sample and stream one engine step's tokens. */
+  void stepEmit(String model, long emitNanos) {
+    Timer.builder("latent.inference.step.emit").description("sampling, detokenizing, streaming")
+        .tag("model", model).register(registry).record(Duration.ofNanos(emitNanos));
   }
 
   /**

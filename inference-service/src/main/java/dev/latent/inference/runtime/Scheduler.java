@@ -152,6 +152,11 @@ public final class Scheduler implements AutoCloseable {
     return engineThreads;
   }
 
+  /** Bytes of the model's f32 panel copies (made at each matrix's first product). */
+  double panelBytes() {
+    return model.panelBytes();
+  }
+
   /** Mixed steps that ran as one pass of the engine's Java kernels. */
   double javaSteps() {
     return model.javaSteps();
