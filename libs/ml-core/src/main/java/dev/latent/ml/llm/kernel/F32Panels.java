@@ -29,6 +29,15 @@ import jdk.incubator.vector.VectorSpecies;
  * 10–25% slower, 8 53 vs 59, 12 64 vs 84, 16 74 vs 92 (47 GFLOPS), 17 84 vs 126, 32 119 vs 153
  * (59 GFLOPS). Two to five inputs read one panel stream at a time, where the row-major tiles
  * read four.
+ *
+ * <p>Mixed steps (16 + 32..256 inputs), same-JVM harness against this kernel, thread CPU, real
+ * 110m shapes (2026-11-29 23:12–23:46, load 2–10): it runs 60–78 GFLOPS at 128–272 inputs when
+ * the core is not shared (44–53 when it is), near one Zen 3 core's FMA peak (~78). Blocking did
+ * not beat it, all variants bit-identical: column slices of 256 (a panel's slice in L1) with the
+ * accumulators reloaded from {@code y}, 4–40% slower; input blocks of 256 KB in L2 around them,
+ * 2–55% slower; the inputs also packed six-interleaved, 30 GFLOPS flat (C2 does not unroll that
+ * loop: with {@code -XX:-UseSuperWord} this kernel drops to the same), 10–30% slower even unrolled
+ * by hand. The tiles' streams from L2 and L3 are not what limits it.
  */
 final class F32Panels {
 
