@@ -34,8 +34,8 @@
 {{- define "latent.gateway.env" -}}
 {{- with .Values.gateway.javaOptions }}
 # Replaces the image's JAVA_TOOL_OPTIONS: memory flags, then the gateway's own (collector, metaspace).
-# Heap 50% of the limit, not the image's 75%: ZGC fills its heap before it collects (resident 717 MB
-# at -Xmx512m in the bench), and Netty's direct buffers and metaspace (~80 MB) live beside it.
+# Heap 50% of the limit, not the image's 75%: Netty's direct buffers, metaspace (~80 MB) and, with
+# gateway.javaOptions naming ZGC, its larger resident size (~720 MB at -Xmx512m) live beside it.
 - name: JAVA_TOOL_OPTIONS
   value: {{ printf "-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=25 -XX:+ExitOnOutOfMemoryError --enable-native-access=ALL-UNNAMED %s" . | quote }}
 {{- end }}

@@ -28,18 +28,18 @@ class JvmOptionsTest {
     String flags = new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 
     assertThat(jvm.waitFor()).as(flags).isZero();
-    assertThat(JvmOptions.readArgumentFile(FILE)).contains("-XX:+UseZGC");
-    assertThat(flags).containsPattern("bool UseZGC\\s+= true");
+    assertThat(JvmOptions.readArgumentFile(FILE)).contains("-XX:+UseParallelGC");
+    assertThat(flags).containsPattern("bool UseParallelGC\\s+= true");
     assertThat(flags).containsPattern("size_t MetaspaceSize\\s+= 134217728");
   }
 
   @Test
   void aCollectorChosenForTheBenchReplacesTheShippedOne() {
-    List<String> options = JvmOptions.of("@" + FILE + " -Xmx512m", "-XX:+UseParallelGC -Xlog:gc");
+    List<String> options = JvmOptions.of("@" + FILE + " -Xmx512m", "-XX:+UseZGC -Xlog:gc");
 
-    assertThat(options).contains("-XX:+UseParallelGC", "-Xlog:gc", "-Xmx512m", "-XX:MetaspaceSize=128m")
-        .doesNotContain("-XX:+UseZGC");
-    assertThat(JvmOptions.of("@" + FILE, "-Xlog:gc")).contains("-XX:+UseZGC", "-Xlog:gc");
+    assertThat(options).contains("-XX:+UseZGC", "-Xlog:gc", "-Xmx512m", "-XX:MetaspaceSize=128m")
+        .doesNotContain("-XX:+UseParallelGC");
+    assertThat(JvmOptions.of("@" + FILE, "-Xlog:gc")).contains("-XX:+UseParallelGC", "-Xlog:gc");
   }
 
   @Test

@@ -26,12 +26,13 @@ import org.springframework.util.unit.DataSize;
  *     memory-bound and does not; on a CPU shared with other work, 1 avoids OpenMP threads waiting
  *     on each other (see docs/inference.md)
  * @param prefillMode how prompts are computed next to the running sequences ({@link PrefillMode}):
- *     {@code mixed} (default): one engine step carries the decode tokens and prompt chunks
- *     together, up to {@code stepTokenBudget} tokens; {@code first}: each step computes its chunks
- *     first (at most {@code prefillChunk} tokens) with all the engine's threads, then decodes;
+ *     {@code first} (default): each step computes its chunks first (at most {@code prefillChunk}
+ *     tokens) with all the engine's threads, then decodes; {@code mixed}: one engine step carries
+ *     the decode tokens and prompt chunks together, up to {@code stepTokenBudget} tokens;
  *     {@code beside}: chunks on their own thread (one engine thread) while the scheduler thread
- *     decodes. At c=16 on 110m mixed served 46.7 tok/s against first's 39.4 back to back (20.2 vs
- *     22.1 service CPU ms per token; docs/inference.md, seventh serving session)
+ *     decodes. On a quiet machine (2026-11-30, 110m, c=16) first served 82.2 tok/s at 20.9 service
+ *     CPU ms per token, mixed 71.4 at 23.2: the Java pass computes a 256-row prompt chunk beside
+ *     16 decode rows at ~1.25x MKL's cost there (docs/inference.md, quiet re-measure 00:11)
  * @param kvCacheDtype how the KV cache stores K/V, apart from the weights' dtype (vLLM's
  *     {@code kv_cache_dtype}): {@code bf16} (default; on a GPU, whose attention cannot read a bf16
  *     pool, f16), {@code f16} (llama.cpp's default), {@code f32}, or {@code auto} (the model's
@@ -63,7 +64,7 @@ public record RuntimeProperties(
     @DefaultValue("true") boolean seeded,
     @DefaultValue("15m") String seededShape,
     @DefaultValue("0") int threads,
-    @DefaultValue("mixed") PrefillMode prefillMode,
+    @DefaultValue("first") PrefillMode prefillMode,
     @DefaultValue("bf16") String kvCacheDtype,
     @DefaultValue("true") boolean f32Panels,
     @DefaultValue("272") int stepTokenBudget) {

@@ -3,7 +3,7 @@ package dev.latent.inference.runtime;
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
- * {@link RuntimeBehaviourTest} (the default, mixed steps) with a step budget of 24 tokens, which
+ * {@link RuntimeBehaviourTest} with mixed steps and a step budget of 24 tokens, which
  * cuts the test prompts into chunks that depend on what else runs: batching stays invisible.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
