@@ -185,7 +185,7 @@ class RenderedChartTest {
         .contains("LATENT_ADMIN_KEY", "SPRING_R2DBC_PASSWORD", "SPRING_FLYWAY_PASSWORD", "SPRING_DATA_REDIS_PASSWORD");
     // The gateway's collector replaces the image's G1 (one -XX:+Use…GC only), after its memory flags.
     assertThat(env(container, "JAVA_TOOL_OPTIONS")).hasValueSatisfying(options -> assertThat(options)
-        .contains("-XX:MaxRAMPercentage=50", "-XX:+UseZGC", "-XX:MetaspaceSize=128m").doesNotContain("UseG1GC"));
+        .contains("-XX:MaxRAMPercentage=50", "-XX:+UseParallelGC", "-XX:MetaspaceSize=128m").doesNotContain("UseG1GC"));
     assertThat(cpu.all(StatefulSet.class)).extracting(s -> s.getMetadata().getName())
         .containsExactlyInAnyOrder("rel-latent-postgresql", "rel-latent-redis");
 
